@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on Debian 12, and nothing it already has.
+# Idempotent: a second run installs nothing and only prints what it checked.
+#   scripts/setup.sh            build and test dependencies, and the Node reference (oracle)
+#   scripts/setup.sh --no-oracle    skip the Node reference
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_oracle=1
+[ "${1:-}" = "--no-oracle" ] && with_oracle=0
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libsodium-dev libzstd-dev libsimdjson-dev libboost-dev libboost-system-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang-16 libclang-rt-16-dev
+)
+[ "$with_oracle" = 1 ] && ! command -v node >/dev/null 2>&1 && packages+=(nodejs)
+[ "$with_oracle" = 1 ] && ! command -v npm >/dev/null 2>&1 && packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" != 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+else
+  echo "==> Debian packages: all present"
+fi
+
+if [ "$with_oracle" = 1 ]; then
+  # The reference implementation is read from ../shared/oracle and installed into a copy
+  # under .cache/, so the shared folder is never written to.
+  shared="${BEE_SHARED:-$(cd .. && pwd)/shared}"
+  src="$shared/oracle"
+  dst=".cache/oracle"
+  if [ ! -f "$src/package-lock.json" ]; then
+    echo "error: the Node reference was not found at $src (set BEE_SHARED to the folder holding oracle/)" >&2
+    exit 1
+  fi
+  mkdir -p "$dst"
+  if ! cmp -s "$src/package-lock.json" "$dst/package-lock.json" || [ ! -d "$dst/node_modules" ]; then
+    echo "==> installing the Node reference (npm ci) into $dst"
+    cp "$src"/*.js "$src"/package.json "$src"/package-lock.json "$dst"/
+    (cd "$dst" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    cp "$src"/*.js "$dst"/
+    echo "==> Node reference: installed in $dst"
+  fi
+fi
