@@ -57,6 +57,8 @@ struct DirectoryStorageOptions {
   // used ones are closed and reopened on demand). Locks are held separately, one per open
   // core. Default 64.
   size_t max_open_files = 64;
+  // Create the root folder if it is missing; otherwise fail with errc::not_found.
+  bool create_if_missing = true;
 };
 
 // Files under `root` (created if missing).

@@ -1,0 +1,260 @@
+// Core: creating, opening and crash recovery. Opening reads the newest valid header slot
+// (the last checkpoint), loads the bitfield, then replays the log records written after
+// the checkpoint; a torn tail is cut off, anything else that fails a checksum is an
+// errc::corrupt error naming the file and offset.
+#include <algorithm>
+
+#include "hypercore/core.hpp"
+#include "hypercore/flat_tree.hpp"
+#include "hypercore/internal/core_state.hpp"
+#include "hypercore/internal/crc32c.hpp"
+#include "hypercore/internal/endian.hpp"
+
+namespace hypercore {
+
+using format::kBitfieldRecordBytes;
+using format::kIndexEntryBytes;
+
+Result<void> Core::Impl::open_files(bool create) {
+  HC_TRY(l, storage->lock(file_name("lock")));
+  lock = std::move(l);
+  HC_TRY(h, storage->open(file_name("header"), create));
+  header_file = std::move(h);
+  // The other files may be missing in a core whose creation was cut short; they are empty then.
+  HC_TRY(lg, storage->open(file_name("log"), true));
+  HC_TRY(ix, storage->open(file_name("index"), true));
+  HC_TRY(tr, storage->open(file_name("tree"), true));
+  HC_TRY(bf, storage->open(file_name("bitfield"), true));
+  log_file = std::move(lg);
+  index_file = std::move(ix);
+  tree_file = std::move(tr);
+  bitfield_file = std::move(bf);
+  return {};
+}
+
+Result<void> Core::Impl::load_bitfield() {
+  HC_TRY(size, bitfield_file->size());
+  uint64_t pages = std::max(bitfield_pages, (size + kBitfieldRecordBytes - 1) / kBitfieldRecordBytes);
+  // No block can sit at or past the signed length, so neither can a page (hostile headers).
+  pages = std::min(pages, head.length / format::kBitfieldPageBits + 1);
+  Bytes buf(kBitfieldRecordBytes);
+  for (uint64_t page = 0; page < pages; page++) {
+    HC_TRY(n, bitfield_file->read(page * kBitfieldRecordBytes, buf));
+    std::fill(buf.begin() + static_cast<ptrdiff_t>(n), buf.end(), 0);
+    ByteSpan bits(buf.data(), format::kBitfieldPageBytes);
+    bool whole = n == buf.size();
+    if (whole && std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0; })) continue;
+    if (whole && internal::crc32c(bits) == internal::load_u32le(buf.data() + format::kBitfieldPageBytes)) {
+      bitfield.load_page(page, bits);
+      continue;
+    }
+    // A page torn by a crash during a checkpoint, or cut short: the index holds the same facts.
+    uint64_t first = page * format::kBitfieldPageBits;
+    Bytes entries(format::kBitfieldPageBits * kIndexEntryBytes);
+    HC_TRY(got, index_file->read(first * kIndexEntryBytes, entries));
+    for (uint64_t i = 0; i * kIndexEntryBytes + kIndexEntryBytes <= got; i++) {
+      if (format::decode_index_entry(entries.data() + i * kIndexEntryBytes).offset != 0) bitfield.set(first + i, true);
+    }
+  }
+  bitfield.clear_dirty();
+  return {};
+}
+
+Result<void> Core::Impl::replay_log(bool writable_files) {
+  HC_TRY(size, log_file->size());
+  if (checkpoint_offset > size) {
+    return fail(errc::corrupt, where() + "/log: " + std::to_string(size) + " bytes, but the header covers " +
+                                   std::to_string(checkpoint_offset));
+  }
+  uint64_t pos = checkpoint_offset;
+  Bytes buf;
+  while (pos < size) {
+    uint64_t want = std::min<uint64_t>(size - pos, 1 << 20);
+    uint64_t needed = 0;
+    std::optional<format::ParsedRecord> parsed;
+    while (true) {
+      buf.resize(want);
+      HC_TRY(n, log_file->read(pos, buf));
+      buf.resize(n);
+      parsed = format::parse_record(buf, &needed);
+      if (parsed || needed <= buf.size() || needed > size - pos) break;
+      want = needed;
+    }
+    if (!parsed) break;
+    const format::Record& r = parsed->record;
+    std::vector<ByteSpan> data;
+    uint64_t off = parsed->data_offset;
+    for (const auto& b : r.blocks) {
+      data.emplace_back(buf.data() + off, b.size);
+      off += b.size;
+    }
+    HC_CHECK(apply_record(r, pos + parsed->data_offset, data, nullptr));
+    pos += parsed->total_bytes;
+  }
+  if (pos < size) {
+    // Records after a bad one mean damage in the middle, not a torn tail.
+    Bytes rest(size - pos);
+    HC_TRY(n, log_file->read(pos, rest));
+    rest.resize(n);
+    for (uint64_t at = format::kRecordAlign; at + format::kRecordFrameBytes <= rest.size(); at += format::kRecordAlign) {
+      if (internal::load_u32le(rest.data() + at) != format::kRecordMagic) continue;
+      if (format::parse_record(ByteSpan(rest).subspan(at))) {
+        return fail(errc::corrupt, where() + "/log: record at offset " + std::to_string(pos) +
+                                       " fails its checksum but later records are intact");
+      }
+    }
+    if (writable_files) HC_CHECK(log_file->truncate(pos));
+  }
+  log_end = pos;
+  return {};
+}
+
+namespace {
+
+Result<std::unique_ptr<Core::Impl>> new_impl(std::shared_ptr<Storage> storage, CoreOptions options) {
+  if (!storage) return fail(errc::invalid_argument, "no storage given");
+  if (options.max_block_size > 0xffffffffULL) return fail(errc::invalid_argument, "max_block_size must be under 4 GiB");
+  auto impl = std::make_unique<Core::Impl>();
+  impl->storage = std::move(storage);
+  impl->options = std::move(options);
+  return impl;
+}
+
+// Writes the first header of a new core (writable or replica).
+Result<void> initialise(Core::Impl& s) {
+  HC_TRY(size, s.header_file->size());
+  if (size > 0) {
+    bool valid = false;
+    for (uint64_t slot = 0; slot < 2; slot++) {
+      Bytes bytes(format::kHeaderSlotSize);
+      HC_TRY(n, s.header_file->read(slot * format::kHeaderSlotSize, bytes));
+      bytes.resize(n);
+      if (format::parse_slot(bytes)) valid = true;
+    }
+    if (valid) return fail(errc::already_exists, "a core already exists at " + s.where());
+  }
+  // Leftovers of an interrupted create are discarded.
+  for (File* f : {s.header_file.get(), s.log_file.get(), s.index_file.get(), s.tree_file.get(), s.bitfield_file.get()}) {
+    HC_CHECK(f->truncate(0));
+  }
+  HC_CHECK(s.checkpoint());
+  HC_CHECK(s.storage->sync_dir(s.options.prefix));
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Core>> Core::create(std::shared_ptr<Storage> storage, const KeyPair& key_pair,
+                                           CoreOptions options) {
+  HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
+  impl->identity = Identity::compat(key_pair.public_key);
+  impl->key_pair = key_pair;
+  impl->secret_key_stored = true;
+  HC_CHECK(impl->open_files(true));
+  HC_CHECK(initialise(*impl));
+  return std::unique_ptr<Core>(new Core(std::move(impl)));
+}
+
+Result<std::unique_ptr<Core>> Core::create(std::shared_ptr<Storage> storage, const KeyPair& key_pair,
+                                           const Manifest& manifest, CoreOptions options) {
+  bool signer = std::any_of(manifest.signers.begin(), manifest.signers.end(),
+                            [&](const Signer& s) { return s.public_key == key_pair.public_key; });
+  if (!signer) return fail(errc::invalid_argument, "the key pair is not a signer of the manifest");
+  HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
+  impl->identity = Identity::from_manifest(manifest);
+  impl->key_pair = key_pair;
+  impl->secret_key_stored = true;
+  HC_CHECK(impl->open_files(true));
+  HC_CHECK(initialise(*impl));
+  return std::unique_ptr<Core>(new Core(std::move(impl)));
+}
+
+Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreOptions options) {
+  HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
+  Impl& s = *impl;
+  HC_TRY(exists, s.storage->exists(s.file_name("header")));
+  if (!exists) return fail(errc::not_found, "no core at " + s.where());
+  HC_CHECK(s.open_files(false));
+
+  // The newest slot whose checksum holds.
+  std::optional<format::Slot> best;
+  for (uint64_t slot = 0; slot < 2; slot++) {
+    Bytes bytes(format::kHeaderSlotSize);
+    HC_TRY(n, s.header_file->read(slot * format::kHeaderSlotSize, bytes));
+    bytes.resize(n);
+    auto parsed = format::parse_slot(bytes);
+    if (parsed && (!best || parsed->sequence > best->sequence)) best = std::move(parsed);
+  }
+  if (!best) {
+    HC_TRY(size, s.header_file->size());
+    if (size == 0) return fail(errc::not_found, "no core at " + s.where() + " (empty header)");
+    return fail(errc::corrupt, s.where() + "/header: neither slot passes its checksum");
+  }
+  auto decoded = format::decode_header(best->payload);
+  if (!decoded) return fail(decoded.error().code, s.where() + "/header: " + decoded.error().message);
+  format::HeaderState& h = *decoded;
+  s.header_sequence = best->sequence;
+
+  if (!h.manifest) {
+    s.identity = Identity::from_key(h.key);
+  } else if (h.manifest->is_compat_for(h.key)) {
+    s.identity = Identity::compat(h.key);
+  } else {
+    s.identity = Identity::from_manifest(*h.manifest);
+    if (s.identity.key() != h.key) return fail(errc::corrupt, s.where() + "/header: manifest does not hash to the key");
+  }
+  if (h.secret_key) {
+    HC_TRY(kp, KeyPair::from_secret_key(*h.secret_key));
+    s.key_pair = kp;
+    s.secret_key_stored = true;
+  } else if (s.options.key_pair) {
+    const Manifest* m = s.identity.manifest() ? &*s.identity.manifest() : nullptr;
+    bool signer = m ? std::any_of(m->signers.begin(), m->signers.end(),
+                                  [&](const Signer& sg) { return sg.public_key == s.options.key_pair->public_key; })
+                    : s.options.key_pair->public_key == h.key;
+    if (!signer) return fail(errc::invalid_argument, "the given key pair does not sign core " + to_hex(h.key));
+    s.key_pair = s.options.key_pair;
+  }
+
+  s.head.length = h.length;
+  s.head.fork = h.fork;
+  s.head.signature = h.signature;
+  s.head.roots = h.roots;
+  s.byte_length = s.head.byte_length();
+  if (h.length > 0 && !s.identity.verify(s.head.tree_hash(), h.length, h.fork, h.signature)) {
+    return fail(errc::corrupt, s.where() + "/header: the stored signature does not verify for length " +
+                                   std::to_string(h.length));
+  }
+  s.checkpoint_offset = h.log_offset;
+  s.bitfield_pages = h.bitfield_pages;
+  s.log_end = h.log_offset;
+
+  HC_CHECK(s.load_bitfield());
+  s.contiguous = std::min(s.bitfield.first_clear(0), s.head.length);
+  HC_CHECK(s.replay_log(true));
+  if (s.head.length > 0 && !s.identity.verify(s.head.tree_hash(), s.head.length, s.head.fork, s.head.signature)) {
+    return fail(errc::corrupt, s.where() + "/log: the replayed state's signature does not verify");
+  }
+  return std::unique_ptr<Core>(new Core(std::move(impl)));
+}
+
+Result<std::unique_ptr<Core>> Core::open_replica(std::shared_ptr<Storage> storage, const Hash& key,
+                                                 CoreOptions options) {
+  std::string prefix = options.prefix;
+  HC_TRY(exists, storage->exists(prefix.empty() ? "header" : prefix + "/header"));
+  if (exists) {
+    HC_TRY(core, open(storage, options));
+    if (core->key() != key) {
+      return fail(errc::invalid_argument, "the core at that location has key " + to_hex(core->key()) + ", not " +
+                                              to_hex(key));
+    }
+    return core;
+  }
+  HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
+  impl->identity = Identity::from_key(key);
+  HC_CHECK(impl->open_files(true));
+  HC_CHECK(initialise(*impl));
+  return std::unique_ptr<Core>(new Core(std::move(impl)));
+}
+
+}  // namespace hypercore

@@ -1,0 +1,219 @@
+// Core behaviour through its public API, on memory and directory storage.
+#include <gtest/gtest.h>
+
+#include "hypercore/core.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace hypercore;
+
+namespace {
+
+KeyPair seed_key_pair(uint8_t fill) {
+  Seed seed;
+  seed.fill(fill);
+  return KeyPair::from_seed(seed);
+}
+
+std::vector<ByteSpan> spans(const std::vector<std::string>& blocks) {
+  std::vector<ByteSpan> out;
+  for (const auto& b : blocks) out.push_back(as_bytes(b));
+  return out;
+}
+
+std::string str(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+// Spec §4.1: seed 0x01, blocks a, b, c in one append.
+TEST(Core, MatchesSpecWorkedExample) {
+  auto core = Core::create(make_memory_storage(), seed_key_pair(1));
+  ASSERT_TRUE(core) << core.error().to_string();
+  std::vector<std::string> blocks = {"a", "b", "c"};
+  ASSERT_EQ((*core)->append(spans(blocks)).value(), 3u);
+  EXPECT_EQ(to_hex((*core)->key()), "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c");
+  EXPECT_EQ(to_hex((*core)->discovery_key()), "c1feb82a2b3ba065ffed9f6addcf19ac250793bcab748986a1b4272c62da20e6");
+  EXPECT_EQ(to_hex((*core)->tree_hash()), "7ea73eb86179fb7328e73663f90f4c91256574af1112efe97fdf9309e03b67a7");
+  EXPECT_EQ(to_hex((*core)->signature()),
+            "deb1a2d6b46b1ac51fa3111f84cd6d0874ab43f325e160aff4d3d95acfdfec67"
+            "b399fd0bd4e09b86fdbf19bd894b28e0a9d4bbf58c4ccb326fc888d8428d960e");
+  EXPECT_EQ((*core)->byte_length(), 3u);
+  EXPECT_EQ(str((*core)->get(1).value()), "b");
+}
+
+// Spec §7: truncate(2) after a,b,c,d gives fork 1 and a known signature; then append x.
+TEST(Core, TruncateMatchesSpec) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<std::string> blocks = {"a", "b", "c", "d"};
+  ASSERT_TRUE(core->append(spans(blocks)));
+  ASSERT_TRUE(core->truncate(2));
+  EXPECT_EQ(core->fork(), 1u);
+  EXPECT_EQ(core->length(), 2u);
+  EXPECT_EQ(to_hex(core->signature()),
+            "db498b9168f7e6704c90055542c29ecea01dd8a49552d9f0960ee177926725a3"
+            "58cd01a560461e5c889bdb90785ed138f54f929c017f5e3ae25b81172e95940d");
+  ASSERT_TRUE(core->append(as_bytes("x")));
+  EXPECT_EQ(to_hex(core->tree_hash()), "a35f3ca53e74d1bae8d58facca4ce4b387c19197206f0faa19a24f4438161aea");
+  EXPECT_EQ(to_hex(core->signature()),
+            "5a02d32f6f08771f6b36bb97b86502010ce5841fa8ee1a1b789fc5dcf083f97d"
+            "8c4821a492d056d604e8c0bf535033f2500cb83896963f9bca680b99cb275409");
+  EXPECT_EQ(str(core->get(2).value()), "x");
+  EXPECT_EQ(core->get(3).error().code, errc::out_of_range);
+  ASSERT_TRUE(core->truncate(0));
+  EXPECT_EQ(core->fork(), 2u);
+  EXPECT_TRUE(core->signature().empty());
+}
+
+TEST(Core, ReopensFromDirectoryWithSameState) {
+  bee_test::TempDir dir;
+  Hash tree;
+  Bytes sig;
+  {
+    auto storage = *open_directory_storage(dir.path());
+    auto core = std::move(*Core::create(storage, seed_key_pair(7)));
+    for (int i = 0; i < 100; i++) ASSERT_TRUE(core->append(as_bytes("block " + std::to_string(i))));
+    tree = core->tree_hash();
+    sig = core->signature();
+    ASSERT_TRUE(core->close());
+  }
+  auto storage = *open_directory_storage(dir.path());
+  auto core = Core::open(storage);
+  ASSERT_TRUE(core) << core.error().to_string();
+  EXPECT_EQ((*core)->length(), 100u);
+  EXPECT_EQ((*core)->tree_hash(), tree);
+  EXPECT_EQ((*core)->signature(), sig);
+  EXPECT_TRUE((*core)->writable());
+  EXPECT_EQ(str((*core)->get(42).value()), "block 42");
+  EXPECT_TRUE((*core)->verify()) << (*core)->verify().error().to_string();
+  ASSERT_TRUE((*core)->append(as_bytes("more")));
+  EXPECT_EQ((*core)->length(), 101u);
+}
+
+TEST(Core, ReopenWithoutCloseReplaysTheLog) {
+  auto storage = make_memory_storage();
+  Hash tree;
+  {
+    auto core = std::move(*Core::create(storage, seed_key_pair(3)));
+    for (int i = 0; i < 10; i++) ASSERT_TRUE(core->append(as_bytes(std::string(i * 10, 'x'))));
+    ASSERT_TRUE(core->truncate(5));
+    ASSERT_TRUE(core->append(as_bytes("after")));
+    tree = core->tree_hash();
+  }  // no close(): nothing checkpointed since the truncation
+  auto core = std::move(*Core::open(storage));
+  EXPECT_EQ(core->length(), 6u);
+  EXPECT_EQ(core->fork(), 1u);
+  EXPECT_EQ(core->tree_hash(), tree);
+  EXPECT_EQ(str(core->get(5).value()), "after");
+  EXPECT_TRUE(core->verify());
+}
+
+TEST(Core, CreateRefusesAnExistingCoreAndOpenNeedsOne) {
+  auto storage = make_memory_storage();
+  { auto core = std::move(*Core::create(storage, seed_key_pair(1))); ASSERT_TRUE(core->close()); }
+  EXPECT_EQ(Core::create(storage, seed_key_pair(2)).error().code, errc::already_exists);
+  EXPECT_EQ(Core::open(make_memory_storage()).error().code, errc::not_found);
+}
+
+TEST(Core, SecondOpenOfTheSameCoreIsRefused) {
+  auto storage = make_memory_storage();
+  auto first = std::move(*Core::create(storage, seed_key_pair(1)));
+  auto second = Core::open(storage);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, errc::io_error);
+}
+
+TEST(Core, ManyCoresInOneStorage) {
+  bee_test::TempDir dir;
+  auto storage = *open_directory_storage(dir.path(), {.max_open_files = 8});
+  std::vector<std::unique_ptr<Core>> cores;
+  for (int i = 0; i < 40; i++) {
+    CoreOptions o;
+    o.prefix = "cores/" + std::to_string(i);
+    cores.push_back(std::move(*Core::create(storage, seed_key_pair(static_cast<uint8_t>(i)), o)));
+    ASSERT_TRUE(cores.back()->append(as_bytes("core " + std::to_string(i))));
+  }
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 40; i++) {
+      ASSERT_TRUE(cores[i]->append(as_bytes("round " + std::to_string(round))));
+      EXPECT_EQ(str(cores[i]->get(0).value()), "core " + std::to_string(i));
+    }
+  }
+  for (auto& c : cores) EXPECT_TRUE(c->verify());
+}
+
+TEST(Core, ErrorsNameWhatFailed) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  auto r = core->get(3);
+  EXPECT_EQ(r.error().code, errc::out_of_range);
+  EXPECT_NE(r.error().message.find("block 3"), std::string::npos);
+  CoreOptions o;
+  o.max_block_size = 4;
+  auto small = std::move(*Core::create(make_memory_storage(), seed_key_pair(1), o));
+  EXPECT_EQ(small->append(as_bytes("too long")).error().code, errc::block_too_large);
+  EXPECT_EQ(small->length(), 0u);
+  EXPECT_EQ(core->truncate(5).error().code, errc::out_of_range);
+}
+
+TEST(Core, ReplicaWithoutSecretKeyIsNotWritable) {
+  auto writer = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  auto replica = Core::open_replica(make_memory_storage(), writer->key());
+  ASSERT_TRUE(replica) << replica.error().to_string();
+  EXPECT_FALSE((*replica)->writable());
+  EXPECT_EQ((*replica)->append(as_bytes("x")).error().code, errc::session_not_writable);
+  EXPECT_EQ((*replica)->get(0).error().code, errc::block_not_available);
+}
+
+TEST(Core, KeyPairOptionMakesAStoreWithoutSecretWritable) {
+  auto storage = make_memory_storage();
+  KeyPair kp = seed_key_pair(9);
+  { auto replica = std::move(*Core::open_replica(storage, kp.public_key)); ASSERT_TRUE(replica->close()); }
+  CoreOptions o;
+  o.key_pair = seed_key_pair(8);
+  EXPECT_EQ(Core::open(storage, o).error().code, errc::invalid_argument);
+  o.key_pair = kp;
+  auto core = std::move(*Core::open(storage, o));
+  EXPECT_TRUE(core->writable());
+  ASSERT_TRUE(core->append(as_bytes("signed with the given key")));
+}
+
+TEST(Core, SeekFindsBlockAndOffset) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<std::string> blocks = {"aa", "bbb", "c"};
+  ASSERT_TRUE(core->append(spans(blocks)));
+  std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> cases = {
+      {0, {0, 0}}, {1, {0, 1}}, {2, {1, 0}}, {4, {1, 2}}, {5, {2, 0}}, {6, {3, 0}}};
+  for (auto& [bytes, want] : cases) EXPECT_EQ(core->seek(bytes).value(), want) << bytes;
+  EXPECT_EQ(core->seek(7).error().code, errc::out_of_range);
+}
+
+TEST(Core, SnapshotIsFixedAndGoesStaleOnTruncation) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<std::string> blocks = {"a", "b", "c"};
+  ASSERT_TRUE(core->append(spans(blocks)));
+  Snapshot snap = core->snapshot();
+  ASSERT_TRUE(core->append(as_bytes("d")));
+  EXPECT_EQ(snap.length(), 3u);
+  EXPECT_EQ(snap.get(3).error().code, errc::out_of_range);
+  EXPECT_EQ(str(snap.get(2).value()), "c");
+  ASSERT_TRUE(core->truncate(2));
+  EXPECT_EQ(str(snap.get(1).value()), "b");
+  EXPECT_EQ(snap.get(2).error().code, errc::out_of_range);
+}
+
+TEST(Core, EmptyBlocksAndLargeBatches) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<std::string> blocks(5000);
+  for (size_t i = 0; i < blocks.size(); i++) blocks[i] = std::string(i % 7, static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(core->append(spans(blocks)));
+  EXPECT_EQ(core->length(), 5000u);
+  for (size_t i = 0; i < blocks.size(); i += 97) EXPECT_EQ(str(core->get(i).value()), blocks[i]);
+  EXPECT_TRUE(core->verify());
+  EXPECT_EQ(core->contiguous_length(), 5000u);
+}
+
+TEST(Core, ClosedCoreRefusesCalls) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  ASSERT_TRUE(core->append(as_bytes("a")));
+  ASSERT_TRUE(core->close());
+  EXPECT_EQ(core->append(as_bytes("b")).error().code, errc::closed);
+  EXPECT_EQ(core->get(0).error().code, errc::closed);
+}
+
+}  // namespace
