@@ -35,7 +35,8 @@ class Encoder {
   Bytes out_;
 };
 
-// Reads from a span. After the first failure every read fails and error() says where.
+// Reads from a span. A failed read returns errc::corrupt naming the structure and byte
+// offset and consumes nothing; callers stop at the first error (HC_TRY).
 class Decoder {
  public:
   // `what` names the structure being decoded, for error messages ("oplog header").

@@ -60,6 +60,44 @@ Result<void> Core::Impl::load_bitfield() {
   return {};
 }
 
+// A record that passed its checksum is still checked before it touches any file, so that
+// even a deliberately forged one cannot make us write far outside the signed tree: it may
+// only add the blocks it carries, and a longer length it claims must be signed.
+Result<void> Core::Impl::check_replayed_record(const format::Record& r, uint64_t pos) {
+  auto bad = [&](const std::string& why) {
+    return fail(errc::corrupt, where() + "/log: record at offset " + std::to_string(pos) + ": " + why);
+  };
+  uint64_t new_length = r.head ? r.head->length : head.length;
+  uint64_t limit = std::max(head.length, new_length);
+  for (const auto& b : r.blocks) {
+    if (b.index >= limit) return bad("block " + std::to_string(b.index) + " beyond length " + std::to_string(limit));
+  }
+  for (const Node& n : r.nodes) {
+    if (limit == 0 || flat_tree::right_span(n.index) > 2 * limit - 2) {
+      return bad("node " + std::to_string(n.index) + " beyond length " + std::to_string(limit));
+    }
+  }
+  if (r.drop && (r.drop->start > r.drop->end || r.drop->end > head.length)) return bad("drop range beyond the length");
+  if (new_length > head.length + r.blocks.size() && new_length > 0) {
+    // An upgrade learned from a peer: its roots come from the record or the stored tree.
+    std::vector<Node> roots;
+    for (uint64_t idx : flat_tree::full_roots(new_length)) {
+      auto it = std::find_if(r.nodes.begin(), r.nodes.end(), [&](const Node& n) { return n.index == idx; });
+      if (it != r.nodes.end()) {
+        roots.push_back(*it);
+        continue;
+      }
+      auto stored = node(idx);
+      if (!stored || !*stored) return bad("root " + std::to_string(idx) + " of the new length is unknown");
+      roots.push_back(**stored);
+    }
+    if (!identity.verify(hypercore::tree_hash(roots), new_length, r.head->fork, r.head->signature)) {
+      return bad("the signature of length " + std::to_string(new_length) + " does not verify");
+    }
+  }
+  return {};
+}
+
 Result<void> Core::Impl::replay_log(bool writable_files) {
   HC_TRY(size, log_file->size());
   if (checkpoint_offset > size) {
@@ -82,6 +120,7 @@ Result<void> Core::Impl::replay_log(bool writable_files) {
     }
     if (!parsed) break;
     const format::Record& r = parsed->record;
+    HC_CHECK(check_replayed_record(r, pos));
     std::vector<ByteSpan> data;
     uint64_t off = parsed->data_offset;
     for (const auto& b : r.blocks) {
@@ -187,7 +226,11 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
   }
   if (!best) {
     HC_TRY(size, s.header_file->size());
-    if (size == 0) return fail(errc::not_found, "no core at " + s.where() + " (empty header)");
+    HC_TRY(log_size, s.log_file->size());
+    if (size == 0 && log_size == 0) return fail(errc::not_found, "no core at " + s.where() + " (empty header)");
+    if (size == 0) {
+      return fail(errc::corrupt, s.where() + "/header: empty, but the log holds " + std::to_string(log_size) + " bytes");
+    }
     return fail(errc::corrupt, s.where() + "/header: neither slot passes its checksum");
   }
   auto decoded = format::decode_header(best->payload);

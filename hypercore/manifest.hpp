@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "hypercore/bytes.hpp"
@@ -12,6 +13,11 @@
 #include "hypercore/error.hpp"
 
 namespace hypercore {
+
+namespace cenc {
+class Encoder;
+class Decoder;
+}  // namespace cenc
 
 struct Signer {
   Hash namespace_id{};  // defaults to caps::default_namespace()
@@ -39,12 +45,24 @@ struct Manifest {
   // What the reference builds for a fresh writer: v1, quorum 1, one signer, default namespace.
   static Manifest default_signer(const PublicKey& public_key, uint64_t version = 1);
 
+  // Encoding of §3.3: version 1 layout for every version except 0, like the reference.
   Bytes encode() const;
+  void encode_to(cenc::Encoder& out) const;
+  // Decoding fails with errc::corrupt for truncated bytes or hostile counts and with
+  // errc::bad_manifest for an unknown version, hash or signature type. decode() also
+  // rejects trailing bytes; decode_from() reads a manifest embedded in a larger message.
   static Result<Manifest> decode(ByteSpan bytes);
+  static Result<Manifest> decode_from(cenc::Decoder& in);
   // BLAKE2b(caps::manifest() ‖ encode())
   Hash hash() const;
   // True iff exactly one signer whose public key equals `key` (compat for that key).
   bool is_compat_for(const Hash& key) const;
+};
+
+// One signer's Ed25519 signature inside a multisig signature field.
+struct SignerProof {
+  uint64_t signer = 0;  // index into Manifest::signers
+  Signature signature{};
 };
 
 // The signing identity of one core: its key, whether it is in compat mode, and its
@@ -65,12 +83,19 @@ class Identity {
   // mode) it is compat for the key. Fails with errc::bad_manifest otherwise.
   Result<void> learn_manifest(const Manifest& manifest);
 
-  // The bytes a signature covers for the state (tree_hash, length, fork).
+  // The bytes a signature covers for the state (tree_hash, length, fork). In v0 each
+  // signer signs its own namespace: signable() is signer 0's, signable_for() any signer's.
   Bytes signable(const Hash& tree_hash, uint64_t length, uint64_t fork) const;
-  // The signature field for that state made with `key_pair`, which must be a signer:
-  // raw 64 bytes in compat and v0 single-signer mode, the multisig encoding in v1.
+  Bytes signable_for(size_t signer, const Hash& tree_hash, uint64_t length, uint64_t fork) const;
+  // The signature field for that state made with `key_pair`, which must be a signer
+  // (else errc::invalid_argument): raw 64 bytes in compat and v0 single-signer mode, the
+  // multisig encoding in v1. With several signers the field holds this signer's proof
+  // alone (enough when quorum is 1; combine proofs with assemble() otherwise).
   Result<Bytes> sign(const KeyPair& key_pair, const Hash& tree_hash, uint64_t length, uint64_t fork) const;
+  // A multisig field (v0 or v1 layout, following the manifest) holding these proofs, no patches.
+  Bytes assemble(std::span<const SignerProof> proofs) const;
   // Checks a signature field for that state, with the rules of §4 (quorum, prologue).
+  // Proofs with patch > 0 (signatures of a longer tree) are not supported: false.
   bool verify(const Hash& tree_hash, uint64_t length, uint64_t fork, ByteSpan signature) const;
 
  private:

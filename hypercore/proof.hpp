@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "hypercore/bytes.hpp"
@@ -84,5 +85,22 @@ Result<Proof> make_proof(const NodeReader& nodes, const TreeHead& head, const Pr
 // core's signing identity. Fails with errc::invalid_proof or errc::invalid_signature.
 Result<VerifiedProof> verify_proof(const NodeReader& local, const TreeHead& local_head, const Identity& identity,
                                    const Proof& proof);
+
+// make_proof, plus the core's manifest when the request asks for it and the core is not in
+// compat mode (a compat key already names its signer), as the reference responds.
+Result<Proof> make_proof(const NodeReader& nodes, const TreeHead& head, const ProofRequest& request,
+                         const Identity& identity);
+
+// Byte offset of the first block under tree node `index` in the tree `head`; the leaf index
+// 2 * head.length gives the byte length. errc::out_of_range beyond the head,
+// errc::block_not_available when a node on the way is not stored.
+Result<uint64_t> byte_offset(const NodeReader& nodes, const TreeHead& head, uint64_t index);
+
+// Local seek (§6.4): the block holding byte `bytes` and the offset inside it, counting
+// `padding` bytes less per block (block encryption). bytes == byte length gives
+// (length, 0). errc::out_of_range past the end, errc::block_not_available when a node it
+// needs is not stored (a sparse replica then asks a peer with a seek request).
+Result<std::pair<uint64_t, uint64_t>> seek_bytes(const NodeReader& nodes, const TreeHead& head, uint64_t bytes,
+                                                 uint64_t padding = 0);
 
 }  // namespace hypercore

@@ -29,6 +29,10 @@ class MemoryFile final : public File {
   }
   Result<void> write(uint64_t offset, ByteSpan data) override {
     std::lock_guard lock(all_->mutex);
+    if (offset == data_->size()) {  // appending: no zero fill first
+      data_->insert(data_->end(), data.begin(), data.end());
+      return {};
+    }
     if (offset + data.size() > data_->size()) data_->resize(offset + data.size());
     std::copy(data.begin(), data.end(), data_->begin() + static_cast<ptrdiff_t>(offset));
     return {};

@@ -14,6 +14,6 @@ echo "==> running the log demo in $work"
 "$bin/examples/log_demo" "$work/demo-log"
 echo "==> the same store through the bee command-line tool"
 set -x
-"$bin/bee" core info "$work/demo-log"
-"$bin/bee" core get "$work/demo-log" 0
-"$bin/bee" core verify "$work/demo-log"
+"$bin/bin/bee" core info "$work/demo-log"
+"$bin/bin/bee" core get "$work/demo-log" 0
+"$bin/bin/bee" core verify "$work/demo-log"

@@ -24,16 +24,26 @@ for stage in $stages; do
       echo "==> [fuzz] configure and build"
       cmake --preset fuzz >/dev/null
       cmake --build --preset fuzz -j "$jobs"
-      echo "==> [fuzz] replay the corpus and fuzz each target briefly"
+      echo "==> [fuzz] replay the checked-in corpus and seeds, then fuzz each target for ${BEE_FUZZ_SECONDS:-10}s"
+      seeds=$(mktemp -d)
+      build/fuzz/tests/fuzz/make_fuzz_seeds "$seeds"
       for target in build/fuzz/tests/fuzz/fuzz_*; do
         name=$(basename "$target")
-        corpus="tests/fuzz/corpus/${name#fuzz_}"
-        mkdir -p "$corpus"
+        name=${name#fuzz_}
+        corpus="tests/fuzz/corpus/$name"
+        mkdir -p "$corpus" "$seeds/$name"
         scratch=$(mktemp -d)
-        "$target" -max_total_time="${BEE_FUZZ_SECONDS:-10}" -max_len=65536 -rss_limit_mb=2048 \
-          "$scratch" "$corpus" 2>&1 | tail -n 2
+        echo "--- fuzz_$name"
+        "$target" -max_total_time="${BEE_FUZZ_SECONDS:-10}" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=0 \
+          "$scratch" "$corpus" "$seeds/$name" 2>&1 | grep -E "^#[0-9]+ *DONE|ERROR|SUMMARY|Done" || true
+        status=${PIPESTATUS[0]}
         rm -rf "$scratch"
+        if [ "$status" != 0 ]; then
+          echo "fuzz_$name failed (exit $status); the crashing input is in the working directory" >&2
+          exit 1
+        fi
       done
+      rm -rf "$seeds"
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 64 ;;
   esac

@@ -60,6 +60,7 @@ struct Core::Impl final : NodeReader {
   Result<void> open_files(bool create);
   Result<void> load_bitfield();
   Result<void> replay_log(bool writable_files);
+  Result<void> check_replayed_record(const format::Record& record, uint64_t position);
 };
 
 }  // namespace hypercore

@@ -1,0 +1,53 @@
+// Writes seed inputs for the fuzz targets from real stores, so fuzzing starts from valid
+// structures instead of having to discover checksums. Usage: make_fuzz_seeds CORPUS_ROOT
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "hypercore/core.hpp"
+#include "hypercore/fault_storage.hpp"
+#include "hypercore/internal/core_format.hpp"
+
+using namespace hypercore;
+
+namespace {
+void write_file(const std::filesystem::path& path, ByteSpan bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 64;
+  std::filesystem::path root = argv[1];
+  for (int variant = 0; variant < 3; variant++) {
+    auto storage = std::make_shared<FaultStorage>();
+    Seed seed{};
+    seed[0] = static_cast<uint8_t>(variant);
+    auto core = std::move(*Core::create(storage, KeyPair::from_seed(seed)));
+    for (int i = 0; i < 5 + variant * 10; i++) (void)core->append(as_bytes(std::string(i * 3, 'x')));
+    if (variant == 1) (void)core->truncate(7);
+    if (variant != 2) (void)core->close();  // variant 2 leaves records to replay
+    Bytes input;
+    for (const char* name : {"header", "log", "index", "tree", "bitfield"}) {
+      Bytes content = storage->contents(name).value_or(Bytes{});
+      if (std::string(name) == "header" && content.size() > 2 * 1024) {
+        // Keep the slot that matters; the fuzzer does not need 128 KiB of zeros.
+        content.resize(std::min<size_t>(content.size(), 70 * 1024));
+      }
+      uint32_t len = static_cast<uint32_t>(content.size());
+      input.insert(input.end(), reinterpret_cast<uint8_t*>(&len), reinterpret_cast<uint8_t*>(&len) + 4);
+      input.insert(input.end(), content.begin(), content.end());
+      if (std::string(name) == "log" && content.size() >= format::kRecordFrameBytes) {
+        write_file(root / "log_record" / ("seed" + std::to_string(variant)), content);
+      }
+      if (std::string(name) == "header") {
+        if (auto slot = format::parse_slot(content)) write_file(root / "header" / ("seed" + std::to_string(variant)), slot->payload);
+      }
+    }
+    write_file(root / "core_open" / ("seed" + std::to_string(variant)), input);
+    write_file(root / "manifest" / ("seed" + std::to_string(variant)),
+               Manifest::default_signer(KeyPair::from_seed(seed).public_key, variant % 2 ? 0 : 1).encode());
+  }
+  return 0;
+}
