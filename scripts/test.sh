@@ -34,14 +34,16 @@ for stage in $stages; do
         mkdir -p "$corpus" "$seeds/$name"
         scratch=$(mktemp -d)
         echo "--- fuzz_$name"
-        "$target" -max_total_time="${BEE_FUZZ_SECONDS:-10}" -max_len=262144 -rss_limit_mb=2048 -print_final_stats=0 \
-          "$scratch" "$corpus" "$seeds/$name" 2>&1 | grep -E "^#[0-9]+ *DONE|ERROR|SUMMARY|Done" || true
-        status=${PIPESTATUS[0]}
-        rm -rf "$scratch"
+        status=0
+        "$target" -max_total_time="${BEE_FUZZ_SECONDS:-10}" -max_len=262144 -rss_limit_mb=2048 \
+          "$scratch" "$corpus" "$seeds/$name" > "$scratch.log" 2>&1 || status=$?
         if [ "$status" != 0 ]; then
-          echo "fuzz_$name failed (exit $status); the crashing input is in the working directory" >&2
+          tail -n 40 "$scratch.log" >&2
+          echo "fuzz_$name failed (exit $status); the crashing input (crash-*) is in $PWD" >&2
           exit 1
         fi
+        grep -E "^Done [0-9]+ runs" "$scratch.log" || true
+        rm -rf "$scratch" "$scratch.log"
       done
       rm -rf "$seeds"
       ;;

@@ -610,4 +610,46 @@ TEST(ProofManifest, NonCompatCoreSendsItsManifestWhenAsked) {
   EXPECT_FALSE(compat->manifest);
 }
 
+TEST(ProofManifest, PrologueUpgradesStartAtZeroAndMatchItsHash) {
+  KeyPair kp = seed_key_pair(1);
+  MemoryTree tree(spec_blocks());
+  Manifest manifest = Manifest::default_signer(kp.public_key);
+  manifest.prologue = Prologue{tree.head(3).tree_hash(), 3};
+  Identity writer = Identity::from_manifest(manifest);
+  TreeHead head = tree.head(11);
+  head.signature = *writer.sign(kp, head.tree_hash(), 11, 0);
+
+  // A request starting inside the prologue is answered from 0 up to the prologue length.
+  auto proof = make_proof(tree, head, upgrade_request(0, 2), writer);
+  ASSERT_TRUE(proof) << proof.error().to_string();
+  EXPECT_EQ(proof->upgrade->start, 0u);
+  EXPECT_EQ(proof->upgrade->length, 3u);
+  EXPECT_EQ(indexes(proof->upgrade->nodes), (Indexes{1, 4}));
+  EXPECT_EQ(indexes(proof->upgrade->additional_nodes), (Indexes{6, 11, 17, 20}));
+  auto verified = verify_proof(MemoryTree(), TreeHead{}, writer, *proof);
+  ASSERT_TRUE(verified) << verified.error().to_string();
+  EXPECT_EQ(*verified->upgrade, head);
+
+  // A reader whose prologue names another tree hash refuses it.
+  Manifest other = manifest;
+  other.prologue->hash[0] ^= 1;
+  EXPECT_EQ(verify_proof(MemoryTree(), TreeHead{}, Identity::from_manifest(other), *proof).error().code,
+            errc::invalid_proof);
+
+  // An upgrade starting inside the prologue must start at 0.
+  auto partial = make_proof(tree, head, upgrade_request(1, 10));
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(verify_proof(tree.prefix(1), tree.head(1), writer, *partial).error().code, errc::invalid_proof);
+
+  // At exactly the prologue length no signature is needed.
+  MemoryTree short_tree = tree.prefix(3);
+  TreeHead short_head = tree.head(3);
+  auto unsigned_proof = make_proof(short_tree, short_head, upgrade_request(0, 3), writer);
+  ASSERT_TRUE(unsigned_proof) << unsigned_proof.error().to_string();
+  EXPECT_TRUE(unsigned_proof->upgrade->signature.empty());
+  verified = verify_proof(MemoryTree(), TreeHead{}, writer, *unsigned_proof);
+  ASSERT_TRUE(verified) << verified.error().to_string();
+  EXPECT_EQ(verified->upgrade->length, 3u);
+}
+
 }  // namespace
