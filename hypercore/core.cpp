@@ -295,31 +295,8 @@ Result<Bytes> Core::get(uint64_t index) const {
 bool Core::has(uint64_t index) const { return index < impl_->head.length && impl_->bitfield.get(index); }
 
 Result<std::pair<uint64_t, uint64_t>> Core::seek(uint64_t bytes) const {
-  const Impl& s = *impl_;
-  if (bytes > s.byte_length) {
-    return fail(errc::out_of_range, "byte " + std::to_string(bytes) + " is beyond the byte length " +
-                                        std::to_string(s.byte_length));
-  }
-  if (bytes == s.byte_length) return std::pair<uint64_t, uint64_t>{s.head.length, 0};
-  for (const Node& root : s.head.roots) {
-    if (bytes >= root.size) {
-      bytes -= root.size;
-      continue;
-    }
-    uint64_t i = root.index;
-    while (flat_tree::depth(i) > 0) {
-      HC_TRY(left, s.node(flat_tree::left_child(i)));
-      if (!left) return fail(errc::block_not_available, "seek: node " + std::to_string(flat_tree::left_child(i)) + " is not stored");
-      if (bytes < left->size) {
-        i = left->index;
-      } else {
-        bytes -= left->size;
-        i = flat_tree::right_child(i);
-      }
-    }
-    return std::pair<uint64_t, uint64_t>{i / 2, bytes};
-  }
-  return fail(errc::corrupt, s.where() + ": roots do not add up to the byte length");
+  if (impl_->closed) return fail(errc::closed, "core is closed");
+  return seek_bytes(*impl_, impl_->head, bytes, 0);
 }
 
 uint64_t Core::length() const { return impl_->head.length; }
@@ -367,7 +344,7 @@ Result<Bytes> Snapshot::get(uint64_t index) const {
 }
 
 Result<Proof> Core::proof(const ProofRequest& request) const {
-  HC_TRY(p, make_proof(*impl_, impl_->head, request));
+  HC_TRY(p, make_proof(*impl_, impl_->head, request, impl_->identity));
   if (p.block) {
     HC_TRY(value, get(p.block->index));
     p.block->value = std::move(value);

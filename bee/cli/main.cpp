@@ -202,9 +202,14 @@ int report_error(const Invocation& inv, const hypercore::Error& error, std::stri
   return kExitFailure;
 }
 
-void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+// An empty block's span may hold a null pointer, which fwrite must never see.
+void print(std::string_view text) {
+  if (!text.empty()) std::fwrite(text.data(), 1, text.size(), stdout);
+}
 
-void print_bytes(hypercore::ByteSpan data) { std::fwrite(data.data(), 1, data.size(), stdout); }
+void print_bytes(hypercore::ByteSpan data) {
+  if (!data.empty()) std::fwrite(data.data(), 1, data.size(), stdout);
+}
 
 }  // namespace bee::cli
 

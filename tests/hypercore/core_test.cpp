@@ -183,6 +183,15 @@ TEST(Core, SeekFindsBlockAndOffset) {
   EXPECT_EQ(core->seek(7).error().code, errc::out_of_range);
 }
 
+// At a boundary the reference lands on an empty block: a, b, "", c -> seek(2) = (2, 0).
+TEST(Core, SeekAtABoundaryLandsOnAnEmptyBlockLikeTheReference) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<std::string> blocks = {"a", "b", "", "c"};
+  ASSERT_TRUE(core->append(spans(blocks)));
+  EXPECT_EQ(core->seek(2).value(), (std::pair<uint64_t, uint64_t>{2, 0}));
+  EXPECT_EQ(core->seek(3).value(), (std::pair<uint64_t, uint64_t>{4, 0}));
+}
+
 TEST(Core, SnapshotIsFixedAndGoesStaleOnTruncation) {
   auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
   std::vector<std::string> blocks = {"a", "b", "c"};
