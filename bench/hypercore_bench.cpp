@@ -1,6 +1,6 @@
 // Named workloads of the Hypercore log. Run from a release build:
 //   build/release/bench/hypercore_bench [--benchmark_filter=...]
-// Disk workloads use $BEE_BENCH_DIR (default: a folder under /tmp) and remove what they write.
+// Rates are per second of wall time (appends hash on two threads). Disk workloads use $BEE_BENCH_DIR (default: a folder under /tmp) and remove what they write.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -52,7 +52,7 @@ void append_batches(benchmark::State& state, std::shared_ptr<Storage> storage, D
 }
 
 void BM_AppendBatch_Memory(benchmark::State& state) { append_batches(state, make_memory_storage(), Durability::os); }
-BENCHMARK(BM_AppendBatch_Memory)->Arg(1000);
+BENCHMARK(BM_AppendBatch_Memory)->Arg(1000)->UseRealTime();
 
 // One fdatasync per batch (Durability::sync): every returned batch survives power loss.
 void BM_AppendBatch_DiskSync(benchmark::State& state) {
@@ -60,32 +60,32 @@ void BM_AppendBatch_DiskSync(benchmark::State& state) {
   append_batches(state, *open_directory_storage(dir), Durability::sync);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_AppendBatch_DiskSync)->Arg(1000);
+BENCHMARK(BM_AppendBatch_DiskSync)->Arg(1000)->UseRealTime();
 
 void BM_AppendBatch_DiskOs(benchmark::State& state) {
   std::string dir = bench_dir("append-os");
   append_batches(state, *open_directory_storage(dir), Durability::os);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_AppendBatch_DiskOs)->Arg(1000);
+BENCHMARK(BM_AppendBatch_DiskOs)->Arg(1000)->UseRealTime();
 
 // One block per append call: one Ed25519 signature each.
 void BM_AppendSingle_Memory(benchmark::State& state) { append_batches(state, make_memory_storage(), Durability::os); }
-BENCHMARK(BM_AppendSingle_Memory)->Arg(1);
+BENCHMARK(BM_AppendSingle_Memory)->Arg(1)->UseRealTime();
 
 void BM_AppendSingle_DiskOs(benchmark::State& state) {
   std::string dir = bench_dir("single-os");
   append_batches(state, *open_directory_storage(dir), Durability::os);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_AppendSingle_DiskOs)->Arg(1);
+BENCHMARK(BM_AppendSingle_DiskOs)->Arg(1)->UseRealTime();
 
 void BM_AppendSingle_DiskSync(benchmark::State& state) {
   std::string dir = bench_dir("single-sync");
   append_batches(state, *open_directory_storage(dir), Durability::sync);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_AppendSingle_DiskSync)->Arg(1);
+BENCHMARK(BM_AppendSingle_DiskSync)->Arg(1)->UseRealTime();
 
 // Random get of a stored 180-byte block from a warm on-disk store of `range(0)` blocks.
 void BM_GetRandom_Disk(benchmark::State& state) {
@@ -108,7 +108,7 @@ void BM_GetRandom_Disk(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_GetRandom_Disk)->Arg(100000);
+BENCHMARK(BM_GetRandom_Disk)->Arg(100000)->UseRealTime();
 
 // Core::verify over a log of `range(0)` MiB in 64 KiB blocks on disk (page cache warm).
 void BM_Verify_Disk(benchmark::State& state) {
@@ -129,7 +129,7 @@ void BM_Verify_Disk(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * mib * 1024 * 1024));
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_Verify_Disk)->Arg(1024)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Verify_Disk)->Arg(1024)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 

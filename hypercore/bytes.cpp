@@ -39,7 +39,7 @@ std::optional<Hash> hash_from_hex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
   auto bytes = from_hex(hex);
   if (!bytes) return std::nullopt;
-  Hash h;
+  Hash h{};
   std::copy(bytes->begin(), bytes->end(), h.begin());
   return h;
 }

@@ -83,7 +83,7 @@ Result<ByteSpan> Decoder::fixed(size_t n) {
 
 Result<Hash> Decoder::fixed32() {
   HC_TRY(bytes, fixed(32));
-  Hash h;
+  Hash h{};
   std::copy(bytes.begin(), bytes.end(), h.begin());
   return h;
 }

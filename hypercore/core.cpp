@@ -9,6 +9,7 @@
 #include "hypercore/internal/core_state.hpp"
 #include "hypercore/internal/crc32c.hpp"
 #include "hypercore/internal/endian.hpp"
+#include "hypercore/internal/parallel.hpp"
 
 namespace hypercore {
 
@@ -49,7 +50,7 @@ Result<void> Core::Impl::apply_record(const Record& r, uint64_t data_position, s
       offset += data[j].size();
       j++;
     }
-    HC_CHECK(index_file->write(r.blocks[i].index * kIndexEntryBytes, run));
+    HC_CHECK(index_cache->write(r.blocks[i].index * kIndexEntryBytes, run));
     i = j;
   }
 
@@ -82,7 +83,7 @@ Result<void> Core::Impl::apply_record(const Record& r, uint64_t data_position, s
     Bytes zeros(std::min<uint64_t>(r.drop->end - r.drop->start, chunk) * kIndexEntryBytes, 0);
     for (uint64_t s = r.drop->start; s < r.drop->end; s += chunk) {
       uint64_t n = std::min(chunk, r.drop->end - s);
-      HC_CHECK(index_file->write(s * kIndexEntryBytes, ByteSpan(zeros.data(), n * kIndexEntryBytes)));
+      HC_CHECK(index_cache->write(s * kIndexEntryBytes, ByteSpan(zeros.data(), n * kIndexEntryBytes)));
     }
     bitfield.set_range(r.drop->start, r.drop->end, false);
     contiguous = std::min(contiguous, r.drop->start);
@@ -201,15 +202,19 @@ Result<uint64_t> Core::append(std::span<const ByteSpan> blocks) {
   Record r;
   r.blocks.reserve(blocks.size());
   r.nodes.reserve(2 * blocks.size() + 64);
+  // Leaf hashes are independent: large batches hash them on two cores.
+  const uint64_t first = s.head.length;
+  std::vector<Node> leaves(blocks.size());
+  internal::parallel_ranges(blocks.size(), 256, [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; k++) leaves[k] = leaf_node(first + k, blocks[k]);
+  });
   RootStack roots(s.head.roots);
-  uint64_t index = s.head.length;
-  for (ByteSpan b : blocks) {
-    Node leaf = leaf_node(index, b);
-    r.blocks.push_back({index, b.size()});
-    r.nodes.push_back(leaf);
-    roots.push(leaf, &r.nodes);
-    index++;
+  for (size_t k = 0; k < blocks.size(); k++) {
+    r.blocks.push_back({first + k, blocks[k].size()});
+    r.nodes.push_back(leaves[k]);
+    roots.push(leaves[k], &r.nodes);
   }
+  const uint64_t index = first + blocks.size();
   Hash th = hypercore::tree_hash(roots.roots());
   HC_TRY(signature, s.identity.sign(*s.key_pair, th, index, s.head.fork));
   r.head = Record::Head{index, s.head.fork, std::move(signature)};
@@ -257,6 +262,7 @@ Result<void> Core::close() {
   s.closed = true;
   s.header_file.reset();
   s.log_file.reset();
+  s.index_cache.reset();
   s.index_file.reset();
   s.tree_file.reset();
   s.bitfield_file.reset();
@@ -277,7 +283,7 @@ Result<Bytes> Core::get(uint64_t index) const {
   }
   if (!s.bitfield.get(index)) return fail(errc::block_not_available, "block " + std::to_string(index) + " is not stored locally");
   uint8_t raw[kIndexEntryBytes];
-  HC_TRY(n, s.index_file->read(index * kIndexEntryBytes, raw));
+  HC_TRY(n, s.index_cache->read(index * kIndexEntryBytes, raw));
   IndexEntry e = format::decode_index_entry(raw);
   if (n < kIndexEntryBytes || e.offset == 0 || e.offset + e.size > s.log_end) {
     return fail(errc::corrupt, s.where() + "/index: entry of block " + std::to_string(index) + " at offset " +

@@ -47,6 +47,9 @@ struct CoreOptions {
   // Log bytes written after which the index, tree and bitfield are checkpointed, which
   // bounds the replay work of the next open. Default 64 MiB.
   uint64_t checkpoint_bytes = 64ull << 20;
+  // Memory for cached pages of the block index (16 bytes per block), so a warm get is one
+  // read of the block's bytes. 0 disables it. Default 4 MiB (262,144 blocks).
+  size_t index_cache_bytes = 4 << 20;
   // open(): signs with this key pair when the store holds no secret key (a core created
   // elsewhere); its public key must be a signer of the core, else errc::invalid_argument.
   std::optional<KeyPair> key_pair;

@@ -74,7 +74,7 @@ Result<HeaderState> decode_header(ByteSpan payload) {
   }
   if (flags & kHasSecretKey) {
     HC_TRY(sk, d.fixed(64));
-    SecretKey secret;
+    SecretKey secret{};
     std::copy(sk.begin(), sk.end(), secret.begin());
     s.secret_key = secret;
   }

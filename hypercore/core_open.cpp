@@ -27,6 +27,7 @@ Result<void> Core::Impl::open_files(bool create) {
   HC_TRY(bf, storage->open(file_name("bitfield"), true));
   log_file = std::move(lg);
   index_file = std::move(ix);
+  index_cache = std::make_unique<internal::PageCache>(index_file, options.index_cache_bytes);
   tree_file = std::move(tr);
   bitfield_file = std::move(bf);
   return {};

@@ -21,14 +21,14 @@ Hash blake2b(std::initializer_list<ByteSpan> parts) {
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, 32);
   for (auto part : parts) crypto_generichash_update(&state, part.data(), part.size());
-  Hash out;
+  Hash out{};
   crypto_generichash_final(&state, out.data(), out.size());
   return out;
 }
 
 Hash blake2b_keyed(ByteSpan key, ByteSpan message) {
   crypto_init();
-  Hash out;
+  Hash out{};
   crypto_generichash(out.data(), out.size(), message.data(), message.size(), key.data(), key.size());
   return out;
 }
@@ -51,7 +51,7 @@ Result<KeyPair> KeyPair::from_secret_key(ByteSpan secret_key) {
   if (secret_key.size() != 64) {
     return fail(errc::invalid_argument, "secret key must be 64 bytes, got " + std::to_string(secret_key.size()));
   }
-  Seed seed;
+  Seed seed{};
   std::copy_n(secret_key.begin(), 32, seed.begin());
   KeyPair kp = from_seed(seed);
   if (!std::equal(kp.secret_key.begin(), kp.secret_key.end(), secret_key.begin())) {
@@ -62,7 +62,7 @@ Result<KeyPair> KeyPair::from_secret_key(ByteSpan secret_key) {
 
 Signature sign(const SecretKey& secret_key, ByteSpan message) {
   crypto_init();
-  Signature sig;
+  Signature sig{};
   crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), secret_key.data());
   return sig;
 }

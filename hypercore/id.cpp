@@ -71,7 +71,7 @@ Result<Hash> parse_key(std::string_view text) {
     id.remove_prefix(7);
     id = id.substr(0, id.find('/'));
   }
-  Hash key;
+  Hash key{};
   if (id.size() == 52) {
     auto bytes = z32_decode(id);
     if (!bytes) return fail(errc::invalid_argument, "key \"" + std::string(text) + "\": " + bytes.error().message);

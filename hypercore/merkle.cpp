@@ -40,7 +40,7 @@ Hash tree_hash(std::span<const Node> roots) {
     crypto_generichash_update(&state, r.hash.data(), r.hash.size());
     crypto_generichash_update(&state, tail, sizeof tail);
   }
-  Hash out;
+  Hash out{};
   crypto_generichash_final(&state, out.data(), out.size());
   return out;
 }

@@ -1,4 +1,6 @@
-// The in-memory Storage: a map of names to byte vectors.
+// The in-memory Storage. A file is a list of fixed-size chunks, allocated on first write:
+// growing a file never copies it, and a sparse file (the tree at 48 × node index) costs
+// only the chunks that were written.
 #include <map>
 #include <mutex>
 #include <set>
@@ -9,41 +11,80 @@ namespace hypercore {
 
 namespace {
 
+constexpr uint64_t kChunk = 1 << 20;
+
+struct MemoryData {
+  std::vector<std::unique_ptr<uint8_t[]>> chunks;  // null = never written (reads as zeros)
+  uint64_t size = 0;
+
+  void write(uint64_t offset, ByteSpan data) {
+    uint64_t end = offset + data.size();
+    if (chunks.size() < (end + kChunk - 1) / kChunk) chunks.resize((end + kChunk - 1) / kChunk);
+    for (uint64_t pos = offset; pos < end;) {
+      uint64_t c = pos / kChunk, at = pos % kChunk, n = std::min(kChunk - at, end - pos);
+      if (!chunks[c]) chunks[c] = std::make_unique<uint8_t[]>(kChunk);  // zero-initialised
+      std::copy_n(data.data() + (pos - offset), n, chunks[c].get() + at);
+      pos += n;
+    }
+    size = std::max(size, end);
+  }
+
+  size_t read(uint64_t offset, std::span<uint8_t> out) const {
+    if (offset >= size) return 0;
+    uint64_t end = std::min<uint64_t>(size, offset + out.size());
+    for (uint64_t pos = offset; pos < end;) {
+      uint64_t c = pos / kChunk, at = pos % kChunk, n = std::min(kChunk - at, end - pos);
+      uint8_t* dst = out.data() + (pos - offset);
+      if (chunks[c]) {
+        std::copy_n(chunks[c].get() + at, n, dst);
+      } else {
+        std::fill_n(dst, n, 0);
+      }
+      pos += n;
+    }
+    return static_cast<size_t>(end - offset);
+  }
+
+  void truncate(uint64_t new_size) {
+    if (new_size < size) {
+      uint64_t keep = (new_size + kChunk - 1) / kChunk;
+      if (chunks.size() > keep) chunks.resize(keep);
+      // Bytes past the new end inside the last chunk must read as zeros if it grows again.
+      if (new_size % kChunk != 0 && keep > 0 && chunks[keep - 1]) {
+        std::fill(chunks[keep - 1].get() + new_size % kChunk, chunks[keep - 1].get() + kChunk, 0);
+      }
+    }
+    size = new_size;
+  }
+};
+
 struct MemoryFiles {
   std::mutex mutex;
-  std::map<std::string, std::shared_ptr<Bytes>> files;
+  std::map<std::string, std::shared_ptr<MemoryData>> files;
   std::set<std::string> locks;
 };
 
 class MemoryFile final : public File {
  public:
-  MemoryFile(std::shared_ptr<MemoryFiles> all, std::shared_ptr<Bytes> data, std::string name)
+  MemoryFile(std::shared_ptr<MemoryFiles> all, std::shared_ptr<MemoryData> data, std::string name)
       : all_(std::move(all)), data_(std::move(data)), name_(std::move(name)) {}
 
   Result<size_t> read(uint64_t offset, std::span<uint8_t> out) override {
     std::lock_guard lock(all_->mutex);
-    if (offset >= data_->size()) return size_t{0};
-    size_t n = std::min<uint64_t>(out.size(), data_->size() - offset);
-    std::copy_n(data_->begin() + static_cast<ptrdiff_t>(offset), n, out.begin());
-    return n;
+    return data_->read(offset, out);
   }
   Result<void> write(uint64_t offset, ByteSpan data) override {
     std::lock_guard lock(all_->mutex);
-    if (offset == data_->size()) {  // appending: no zero fill first
-      data_->insert(data_->end(), data.begin(), data.end());
-      return {};
-    }
-    if (offset + data.size() > data_->size()) data_->resize(offset + data.size());
-    std::copy(data.begin(), data.end(), data_->begin() + static_cast<ptrdiff_t>(offset));
+    data_->write(offset, data);
     return {};
   }
   Result<uint64_t> size() override {
     std::lock_guard lock(all_->mutex);
-    return data_->size();
+    return data_->size;
   }
   Result<void> truncate(uint64_t size) override {
     std::lock_guard lock(all_->mutex);
-    data_->resize(size);
+    data_->truncate(size);
     return {};
   }
   Result<void> sync() override { return {}; }
@@ -51,7 +92,7 @@ class MemoryFile final : public File {
 
  private:
   std::shared_ptr<MemoryFiles> all_;
-  std::shared_ptr<Bytes> data_;
+  std::shared_ptr<MemoryData> data_;
   std::string name_;
 };
 
@@ -62,7 +103,7 @@ class MemoryStorage final : public Storage {
     auto it = all_->files.find(name);
     if (it == all_->files.end()) {
       if (!create) return fail(errc::not_found, "memory storage: no file " + name);
-      it = all_->files.emplace(name, std::make_shared<Bytes>()).first;
+      it = all_->files.emplace(name, std::make_shared<MemoryData>()).first;
     }
     return std::make_shared<MemoryFile>(all_, it->second, name);
   }

@@ -10,6 +10,7 @@
 #include "hypercore/core.hpp"
 #include "hypercore/internal/bitfield.hpp"
 #include "hypercore/internal/core_format.hpp"
+#include "hypercore/internal/page_cache.hpp"
 
 namespace hypercore {
 
@@ -18,6 +19,8 @@ struct Core::Impl final : NodeReader {
   CoreOptions options;
   std::shared_ptr<void> lock;
   std::shared_ptr<File> header_file, log_file, index_file, tree_file, bitfield_file;
+  // Index entries are written and read through this cache (a warm get is one read).
+  std::unique_ptr<internal::PageCache> index_cache;
 
   Identity identity;
   std::optional<KeyPair> key_pair;
