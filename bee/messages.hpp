@@ -1,0 +1,60 @@
+// The blocks of a Hyperbee 2 database (../shared/spec/hyperbee.md §2): the header in block 0
+// and one node entry per later block, protobuf (proto2) encoded exactly as the reference
+// writes them. Decoders take untrusted bytes and fail with errc::corrupt.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hypercore/bytes.hpp"
+#include "hypercore/error.hpp"
+
+namespace bee {
+
+using hypercore::Bytes;
+using hypercore::ByteSpan;
+using hypercore::Error;
+using hypercore::Result;
+
+struct Metadata {
+  std::optional<Bytes> content_feed;
+  std::optional<Bytes> user_data;
+  friend bool operator==(const Metadata&, const Metadata&) = default;
+};
+
+struct Header {
+  std::string protocol = "hyperbee";
+  std::optional<Metadata> metadata;
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+// One tree node written by a block: key pointers (block seqs) in key order and, for an
+// internal node, (seq, offset) child pointers flattened.
+struct Level {
+  std::vector<uint64_t> keys;
+  std::vector<uint64_t> children;  // c0seq, c0offset, c1seq, c1offset, ...
+  friend bool operator==(const Level&, const Level&) = default;
+};
+
+// A decoded node entry: the operation's key, its value (absent for deletes and value-less
+// puts; present and possibly empty otherwise) and the tree nodes the block (re)wrote.
+struct NodeBlock {
+  Bytes key;
+  std::optional<Bytes> value;
+  std::vector<Level> levels;
+  friend bool operator==(const NodeBlock&, const NodeBlock&) = default;
+};
+
+Bytes encode_header(const Header& header);
+Result<Header> decode_header(ByteSpan block);
+
+Bytes encode_node(const NodeBlock& node);
+Result<NodeBlock> decode_node(ByteSpan block);
+
+// Limits that keep hostile blocks from costing unbounded memory or time.
+inline constexpr size_t kMaxLevelsPerBlock = 1 << 16;
+inline constexpr size_t kMaxKeysPerLevel = 1 << 16;
+
+}  // namespace bee
