@@ -15,5 +15,5 @@ echo "==> running the log demo in $work"
 echo "==> the same store through the bee command-line tool"
 set -x
 "$bin/bin/bee" core info "$work/demo-log"
-"$bin/bin/bee" core get "$work/demo-log" 0
+"$bin/bin/bee" core get "$work/demo-log" 0 --json
 "$bin/bin/bee" core verify "$work/demo-log"

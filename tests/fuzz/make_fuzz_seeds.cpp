@@ -7,6 +7,7 @@
 #include "hypercore/core.hpp"
 #include "hypercore/fault_storage.hpp"
 #include "hypercore/internal/core_format.hpp"
+#include "hypercore/bytes.hpp"
 
 using namespace hypercore;
 
@@ -48,6 +49,17 @@ int main(int argc, char** argv) {
     write_file(root / "core_open" / ("seed" + std::to_string(variant)), input);
     write_file(root / "manifest" / ("seed" + std::to_string(variant)),
                Manifest::default_signer(KeyPair::from_seed(seed).public_key, variant % 2 ? 0 : 1).encode());
+  }
+  // Hyperbee blocks from the spec's worked examples (§9.2 split root, §9.3, §9.5 header).
+  const char* bee_blocks[] = {
+      "0a1b0a090a01051204090109020a060a04010203040a060a0406070809120230381a0169",
+      "0a020a00120161",
+      "0a050a030a01041201621a00",
+      "0a08687970657262656512260a20cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd12020102",
+  };
+  int n = 0;
+  for (const char* hex : bee_blocks) {
+    write_file(root / "bee_node" / ("seed" + std::to_string(n++)), *from_hex(hex));
   }
   return 0;
 }
