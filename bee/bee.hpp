@@ -149,6 +149,9 @@ class Batch {
 
   // Return whether the operation will write a block (false: a no-op).
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas = {});
+  // As put(), with the duplicate rule (BeeOptions::always_duplicate) chosen for this call:
+  // see Bee::put below.
+  Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate);
   Result<bool> del(ByteSpan key, const Cas& cas = {});
   Result<std::optional<Entry>> get(ByteSpan key) const;
   Result<void> flush();
@@ -173,6 +176,10 @@ class Bee {
 
   // Each returns whether a block was written (false: a no-op by the rules of spec §5.5).
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas = {});
+  // As put(), with the duplicate rule chosen for this call instead of by
+  // BeeOptions::always_duplicate. The reference's sub-databases always write duplicates
+  // (hyperbee's sub() does not pass alwaysDuplicate on), so sub writes use true.
+  Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate);
   Result<bool> del(ByteSpan key, const Cas& cas = {});
   Batch batch();
 

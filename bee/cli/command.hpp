@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bee/cli/args.hpp"
 #include "hypercore/bytes.hpp"
@@ -23,7 +25,13 @@ struct Invocation {
   std::string name;      // "bee core get", the prefix of every message
   std::string help_ref;  // "bee help core get", pointed to by usage errors
   ParsedArgs args;
+  // Values of the repeatable options (kRepeatableOptions), in command-line order; they are
+  // taken out before ParsedArgs, which refuses an option given twice.
+  std::vector<std::pair<std::string, std::string>> repeated;
 };
+
+// Options that may be given more than once (`--sub a --sub b`), for commands that declare them.
+inline constexpr std::string_view kRepeatableOptions[] = {"sub"};
 
 struct Command {
   std::string_view group;  // "core"; empty for a top-level command
@@ -38,8 +46,9 @@ struct Command {
   int (*run)(const Invocation&);
 };
 
-// Command tables of each module.
+// Command tables of each module. db_commands() are top-level (empty group): `bee put ...`.
 std::span<const Command> core_commands();
+std::span<const Command> db_commands();
 
 // One line on stderr, "<name>: <message> (see '<help_ref>')"; returns kExitUsage.
 int usage_error(const Invocation& inv, std::string_view message);

@@ -1,11 +1,13 @@
 // `bee`: the command-line tool. This file is the dispatcher: it finds the command named by
-// the arguments in the modules' tables (command.hpp), handles --help, --version and
+// the arguments in the modules' tables (command.hpp; top-level database commands first,
+// then groups such as `core`), handles --help, --version and
 // `bee help ...`, and turns every failure, even an exception, into one line on stderr
 // and an exit status (0 ok, 1 failure, 64 usage). Commands live in *_commands.cpp.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <expected>
 #include <new>
 #include <string>
 #include <vector>
@@ -44,10 +46,26 @@ const Command* find_command(const Group& group, std::string_view name) {
   return nullptr;
 }
 
+// Commands without a group: `bee put DIR KEY VALUE`.
+const Command* find_top_level(std::string_view name) {
+  for (const auto& c : db_commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
 // Built by appending: g++ 12 at -O3 warns falsely (-Wrestrict) on "literal" + std::string.
 std::string full_name(const Command& c) {
   std::string s = "bee ";
-  s.append(c.group).append(" ").append(c.name);
+  if (!c.group.empty()) s.append(c.group).append(" ");
+  s.append(c.name);
+  return s;
+}
+
+std::string help_ref(const Command& c) {
+  std::string s = "bee help ";
+  if (!c.group.empty()) s.append(c.group).append(" ");
+  s.append(c.name);
   return s;
 }
 
@@ -97,11 +115,17 @@ void print_group_help(const Group& g) {
 
 void print_main_help() {
   std::string text =
-      "bee " BEE_VERSION " - an embedded peer-to-peer database (Hypercore 10 log)\n\n"
-      "Usage: bee GROUP COMMAND [ARGS...] [options]\n"
-      "       bee help [GROUP [COMMAND]]\n"
+      "bee " BEE_VERSION " - an embedded peer-to-peer database (Hyperbee 2 on a Hypercore 10 log)\n\n"
+      "Usage: bee COMMAND [ARGS...] [options]\n"
+      "       bee GROUP COMMAND [ARGS...] [options]\n"
+      "       bee help [GROUP] [COMMAND]\n"
       "       bee --version\n\n"
       "Commands:\n";
+  for (const auto& c : db_commands()) {
+    std::string left = std::string(c.name);
+    left.append(left.size() < 14 ? 14 - left.size() : 1, ' ');
+    text += "  " + left + std::string(c.summary) + "\n";
+  }
   for (const auto& g : groups()) {
     for (const auto& c : g.commands) {
       std::string left = std::string(g.name) + " " + std::string(c.name);
@@ -122,7 +146,13 @@ int run_help(const std::vector<std::string>& args) {
     return kExitOk;
   }
   const Group* group = find_group(args[0]);
-  if (!group) return usage_line("bee help", "unknown command group '" + args[0] + "'", "bee --help");
+  if (!group) {
+    const Command* command = find_top_level(args[0]);
+    if (!command) return usage_line("bee help", "unknown command group '" + args[0] + "'", "bee --help");
+    if (args.size() > 1) return usage_line("bee help", "unexpected argument '" + args[1] + "'", "bee --help");
+    print_command_help(*command);
+    return kExitOk;
+  }
   if (args.size() == 1) {
     print_group_help(*group);
     return kExitOk;
@@ -135,11 +165,53 @@ int run_help(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int run_command(const Command& command, std::span<const std::string> args) {
+// Takes the repeatable options the command declares out of `args` (ParsedArgs refuses an
+// option given twice). Stops at "--", like the parser.
+std::expected<std::vector<std::string>, std::string> take_repeated(std::span<const std::string> args, const Command& command,
+                                                                   Invocation& inv) {
+  auto declared = [&](std::string_view name) {
+    bool repeatable = false;
+    for (auto r : kRepeatableOptions) repeatable |= r == name;
+    if (!repeatable) return false;
+    for (const auto& o : command.options) {
+      if (o.name == name) return true;
+    }
+    return false;
+  };
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (arg.starts_with("--")) {
+      std::string body = arg.substr(2);
+      auto eq = body.find('=');
+      std::string name = body.substr(0, eq);
+      if (declared(name)) {
+        if (eq != std::string::npos) {
+          inv.repeated.emplace_back(name, body.substr(eq + 1));
+        } else if (i + 1 < args.size()) {
+          inv.repeated.emplace_back(name, args[++i]);
+        } else {
+          return std::unexpected("option --" + name + " needs a value");
+        }
+        continue;
+      }
+    }
+    rest.push_back(arg);
+  }
+  return rest;
+}
+
+int run_command(const Command& command, std::span<const std::string> all_args) {
   Invocation inv;
   inv.name = full_name(command);
-  inv.help_ref = "bee help " + std::string(command.group) + " " + std::string(command.name);
-  auto parsed = parse_args(args, command.options);
+  inv.help_ref = help_ref(command);
+  auto args = take_repeated(all_args, command, inv);
+  if (!args) return usage_error(inv, args.error());
+  auto parsed = parse_args(*args, command.options);
   if (!parsed) return usage_error(inv, parsed.error());
   if (parsed->has("help")) {
     print_command_help(command);
@@ -171,6 +243,7 @@ int dispatch(const std::vector<std::string>& args) {
 
   const Group* group = find_group(first);
   if (!group) {
+    if (const Command* command = find_top_level(first)) return run_command(*command, std::span(args).subspan(1));
     if (first.starts_with("-")) return usage_line("bee", "unknown option " + first, "bee --help");
     return usage_line("bee", "unknown command '" + first + "'", "bee --help");
   }

@@ -19,6 +19,8 @@ class TreeWriter {
   // block, when the core is empty). Return whether a block was (or, in a batch, will be)
   // written.
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas);
+  // With the duplicate rule given per call (sub-databases always write duplicates).
+  Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate);
   Result<bool> del(ByteSpan key, const Cas& cas);
 
   void begin_batch();
