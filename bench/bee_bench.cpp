@@ -43,7 +43,9 @@ std::unique_ptr<bee::Bee> new_bee(const std::string& dir) {
   seed.fill(7);
   auto core = Core::create(*open_directory_storage(dir), KeyPair::from_seed(seed));
   if (!core) std::abort();
-  auto bee = bee::Bee::open(std::shared_ptr<Core>(std::move(*core)));
+  bee::BeeOptions options;
+  if (const char* mb = std::getenv("BEE_BENCH_CACHE_MB")) options.cache_bytes = std::stoull(mb) << 20;
+  auto bee = bee::Bee::open(std::shared_ptr<Core>(std::move(*core)), options);
   if (!bee) std::abort();
   return std::move(*bee);
 }
