@@ -192,7 +192,10 @@ Result<bool> Db::put(ByteSpan key, std::optional<ByteSpan> value, const DbCas& c
   auto cas_error = std::make_shared<std::optional<Error>>();
   std::optional<ByteSpan> v;
   if (stored_value) v = ByteSpan(*stored_value);
-  return finish_write(bee_->put(stored_key, v, wrap_cas(cas, cas_error)), cas_error);
+  // The reference's sub() does not pass alwaysDuplicate on: writes through a sub always
+  // write duplicates, whatever the bee's option.
+  bool always_duplicate = is_sub_ || bee_->options().always_duplicate;
+  return finish_write(bee_->put(stored_key, v, wrap_cas(cas, cas_error), always_duplicate), cas_error);
 }
 
 Result<bool> Db::del(ByteSpan key, const DbCas& cas) {
@@ -213,7 +216,8 @@ Result<bool> DbBatch::put(ByteSpan key, std::optional<ByteSpan> value, const DbC
   auto cas_error = std::make_shared<std::optional<Error>>();
   std::optional<ByteSpan> v;
   if (stored_value) v = ByteSpan(*stored_value);
-  return finish_write(batch_.put(stored_key, v, db_.wrap_cas(cas, cas_error)), cas_error);
+  bool always_duplicate = db_.is_sub() || db_.bee().options().always_duplicate;
+  return finish_write(batch_.put(stored_key, v, db_.wrap_cas(cas, cas_error), always_duplicate), cas_error);
 }
 
 Result<bool> DbBatch::del(ByteSpan key, const DbCas& cas) {

@@ -102,6 +102,29 @@ TEST(DbSub, PrefixesFollowTheReference) {
   EXPECT_EQ(old->put(as_bytes("x"), std::nullopt).error().code, hypercore::errc::invalid_argument);
 }
 
+// hyperbee's sub() does not pass alwaysDuplicate on: with always_duplicate off, an
+// identical re-put writes nothing at the root but still writes through a sub.
+TEST(DbSub, SubsAlwaysWriteDuplicatesLikeTheReference) {
+  auto core = hypercore::Core::create(hypercore::make_memory_storage(), hypercore::KeyPair::random());
+  ASSERT_TRUE(core);
+  bee::BeeOptions options;
+  options.always_duplicate = false;
+  auto opened = bee::Bee::open(std::shared_ptr<hypercore::Core>(std::move(*core)), options);
+  ASSERT_TRUE(opened);
+  Db root(**opened);
+  Db sub = root.sub("s");
+  Bytes key = hypercore::to_bytes("k"), value = hypercore::to_bytes("v");
+  EXPECT_TRUE(root.put(key, bee::ByteSpan(value)).value());
+  EXPECT_FALSE(root.put(key, bee::ByteSpan(value)).value());
+  EXPECT_TRUE(sub.put(key, bee::ByteSpan(value)).value());
+  EXPECT_TRUE(sub.put(key, bee::ByteSpan(value)).value());
+  {
+    auto batch = sub.batch();
+    ASSERT_TRUE(batch);
+    EXPECT_TRUE(batch->put(key, bee::ByteSpan(value)).value());
+  }
+}
+
 TEST(DbJson, NullValueIsNoValueAndKeysAreCanonical) {
   auto f = make_bee();
   Db db(*f.bee, Encoding::json, Encoding::json);
