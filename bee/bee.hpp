@@ -65,8 +65,12 @@ struct BeeOptions {
   bool always_duplicate = true;
   // Written into the header block by the first write of an empty core.
   std::optional<Metadata> metadata;
-  // Memory for decoded blocks, shared by the bee, its snapshots and iterators. Default 8 MiB.
-  size_t cache_bytes = 8 << 20;
+  // Memory for decoded blocks and tree nodes, shared by the bee, its snapshots, iterators
+  // and writer; a hard bound, whatever the database size. Default 32 MiB: enough to serve a
+  // database of ~100,000 small entries (the benchmark workload) from memory. Less memory
+  // costs a read of the log (a pread and a checksum) per miss; reads still work with a
+  // cache of a few KiB.
+  size_t cache_bytes = 32 << 20;
 };
 
 namespace internal {
@@ -189,6 +193,15 @@ class Bee {
   // current version.
   Result<Snapshot> checkout(uint64_t version) const;
   Result<std::optional<Entry>> get(ByteSpan key) const { return snapshot().get(key); }
+
+  // Calls on_change(version, previous_version) after every change of the version (local
+  // writes, truncations, and blocks applied from peers), on the thread that made it, until
+  // the returned handle is destroyed. A batch flush is one change.
+  std::shared_ptr<void> watch(std::function<void(uint64_t version, uint64_t previous)> on_change);
+  // As watch(), but only when an entry within `range` changed (a diff of the two versions
+  // over the range is not empty) or the core was truncated; gets both versions' snapshots.
+  std::shared_ptr<void> watch(const Range& range,
+                              std::function<void(const Snapshot& current, const Snapshot& previous)> on_change);
 
   hypercore::Core& core();
   const BeeOptions& options() const { return options_; }

@@ -1,38 +1,176 @@
 #include "bee/internal/block_store.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace bee::internal {
 
 namespace {
-size_t footprint(const NodeBlock& n) {
-  size_t bytes = sizeof(NodeBlock) + n.key.size() + (n.value ? n.value->size() : 0) + 64;
-  for (const Level& l : n.levels) bytes += sizeof(Level) + 8 * (l.keys.size() + l.children.size());
-  return bytes;
-}
+
+// An item's share of the slot ring (kept at most half empty by growth) and of the index
+// (at most half full, a quarter after it doubles), plus the allocator's header.
+constexpr size_t kItemOverhead = 2 * 8 + 4 * 16 + 16;
+
+size_t charge(const CacheItem* item) { return item->size() + kItemOverhead; }
+
 }  // namespace
 
 BlockStore::BlockStore(std::shared_ptr<hypercore::Core> core, size_t cache_bytes)
     : core_(std::move(core)), capacity_(cache_bytes) {}
 
-Result<std::shared_ptr<const NodeBlock>> BlockStore::node(uint64_t seq) {
-  if (auto it = slots_.find(seq); it != slots_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->node;
+BlockStore::~BlockStore() {
+  for (const CacheItem* item : slots_) {
+    if (item) item->release();
   }
+}
+
+Result<NodeBlock> BlockStore::decode(uint64_t seq) {
   if (seq == 0) return hypercore::fail(hypercore::errc::corrupt, "block 0 is the header, not a node");
   HC_TRY(bytes, core_->get(seq));
   auto decoded = decode_node(bytes);
   if (!decoded) return hypercore::fail(decoded.error().code, "block " + std::to_string(seq) + ": " + decoded.error().message);
-  auto node = std::make_shared<const NodeBlock>(std::move(*decoded));
-  size_t size = footprint(*node);
-  lru_.push_front(Slot{seq, node, size});
-  slots_[seq] = lru_.begin();
-  bytes_ += size;
-  while (bytes_ > capacity_ && lru_.size() > 1) {
-    bytes_ -= lru_.back().bytes;
-    slots_.erase(lru_.back().seq);
-    lru_.pop_back();
+  return decoded;
+}
+
+Result<EntryRef> BlockStore::load_entry(uint64_t seq) {
+  HC_TRY(block, decode(seq));
+  EntryRef e = CachedEntry::make(seq, block);
+  insert(e.get());
+  return e;
+}
+
+Result<NodeRef> BlockStore::load_tree_node(uint64_t seq, uint64_t offset) {
+  HC_TRY(block, decode(seq));
+  if (offset >= block.levels.size()) {
+    return hypercore::fail(hypercore::errc::corrupt, "block " + std::to_string(seq) + " has no tree node at level " +
+                                                         std::to_string(offset) + " (it has " +
+                                                         std::to_string(block.levels.size()) + ")");
   }
+  const Level& level = block.levels[offset];
+  // An internal node has one child more than keys, as (seq, offset) pairs.
+  if (!level.children.empty() && level.children.size() != 2 * (level.keys.size() + 1)) {
+    return hypercore::fail(hypercore::errc::corrupt, "block " + std::to_string(seq) + " level " +
+                                                         std::to_string(offset) + ": " +
+                                                         std::to_string(level.keys.size()) + " keys but " +
+                                                         std::to_string(level.children.size()) +
+                                                         " child pointer numbers");
+  }
+  std::vector<CachedNode::KeyBytes> keys(level.keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (level.keys[i] != seq) continue;
+    keys[i] = {true, block.key, block.value.has_value(), true, block.value ? ByteSpan(*block.value) : ByteSpan()};
+  }
+  return build_node(seq, uint32_t(offset), level, block.key, is_deletion_block(block, seq), keys);
+}
+
+NodeRef BlockStore::build_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+                               std::vector<CachedNode::KeyBytes>& keys) {
+  // Keys before the node's own block are inlined (all of them, in a well-formed tree);
+  // the cache is probed for all the unknown ones first, so their misses overlap.
+  const std::vector<uint64_t>& seqs = level.keys;
+  auto wanted = [&](size_t i) { return !keys[i].known && seqs[i] != 0 && seqs[i] < seq; };
+  if (!index_.empty()) {
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      if (wanted(i)) __builtin_prefetch(&index_[hash(seqs[i], kEntryLevel) & mask_]);
+    }
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      if (!wanted(i)) continue;
+      if (const CacheItem* item = index_[hash(seqs[i], kEntryLevel) & mask_].item) __builtin_prefetch(item);
+    }
+  }
+  std::vector<EntryRef> holds;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (!wanted(i)) continue;
+    auto e = entry(seqs[i]);
+    if (!e) continue;
+    keys[i] = CachedNode::bytes_of(**e);
+    holds.push_back(std::move(*e));
+  }
+  NodeRef node = CachedNode::make(seq, offset, level, own_key, own_deletion, keys);
+  insert(node.get());
   return node;
+}
+
+void BlockStore::remember_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+                               std::vector<CachedNode::KeyBytes>& keys) {
+  if (offset >= kEntryLevel || find(seq, offset)) return;
+  build_node(seq, offset, level, own_key, own_deletion, keys);
+}
+
+void BlockStore::drop(uint64_t seq, uint32_t level) {
+  if (index_.empty()) return;
+  uint32_t h = hash(seq, level);
+  for (size_t i = h & mask_; index_[i].item; i = (i + 1) & mask_) {
+    const CacheItem* item = index_[i].item;
+    if (item->seq() != seq || item->level() != level) continue;
+    erase_slot(index_[i].slot);
+    return;
+  }
+}
+
+void BlockStore::insert(const CacheItem* item) {
+  make_room(charge(item));
+  if (2 * (used_ + 1) > index_.size()) rebuild_index(std::max<size_t>(64, 2 * index_.size()));
+  size_t k;
+  if (!free_.empty()) {
+    k = free_.back();
+    free_.pop_back();
+  } else {
+    k = slots_.size();
+    slots_.push_back(nullptr);
+  }
+  item->retain();
+  slots_[k] = item;
+  ++used_;
+  bytes_ += charge(item);
+  uint32_t h = hash(item->seq(), item->level());
+  size_t i = h & mask_;
+  while (index_[i].item) i = (i + 1) & mask_;
+  index_[i] = IndexSlot{h, uint32_t(k), item};
+}
+
+void BlockStore::make_room(size_t bytes) {
+  // Two sweeps at most: the first clears every referenced bit.
+  while (bytes_ + bytes > capacity_ && used_ > 0) {
+    if (hand_ >= slots_.size()) hand_ = 0;
+    const CacheItem* item = slots_[hand_];
+    if (item && !item->take_referenced()) erase_slot(hand_);
+    ++hand_;
+  }
+}
+
+void BlockStore::erase_slot(size_t k) {
+  const CacheItem* item = slots_[k];
+  size_t i = hash(item->seq(), item->level()) & mask_;
+  while (index_[i].item != item) i = (i + 1) & mask_;
+  // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+  for (size_t j = (i + 1) & mask_; index_[j].item; j = (j + 1) & mask_) {
+    size_t home = index_[j].hash & mask_;
+    bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+    if (movable) {
+      index_[i] = index_[j];
+      i = j;
+    }
+  }
+  index_[i] = IndexSlot{};
+  bytes_ -= charge(item);
+  item->release();
+  slots_[k] = nullptr;
+  --used_;
+  free_.push_back(uint32_t(k));
+}
+
+void BlockStore::rebuild_index(size_t index_size) {
+  index_.assign(index_size, IndexSlot{});
+  mask_ = index_size - 1;
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    const CacheItem* item = slots_[k];
+    if (!item) continue;
+    uint32_t h = hash(item->seq(), item->level());
+    size_t i = h & mask_;
+    while (index_[i].item) i = (i + 1) & mask_;
+    index_[i] = IndexSlot{h, uint32_t(k), item};
+  }
 }
 
 Result<Header> BlockStore::header() {
@@ -46,14 +184,8 @@ Result<Header> BlockStore::header() {
 }
 
 void BlockStore::forget_from(uint64_t seq) {
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    if (it->seq >= seq) {
-      bytes_ -= it->bytes;
-      slots_.erase(it->seq);
-      it = lru_.erase(it);
-    } else {
-      ++it;
-    }
+  for (size_t k = 0; k < slots_.size(); ++k) {
+    if (slots_[k] && slots_[k]->seq() >= seq) erase_slot(k);
   }
 }
 

@@ -78,10 +78,11 @@ struct DiffCursor::SubTree {
   // Positions the subtree at `key`; returns whether the seek is over.
   Result<bool> bisect(TreeReader& reader, ByteSpan key, bool inclusive) {
     int64_t s = 0, e = int64_t(node.key_count());
+    EntryRef hold;
     while (s < e) {
       int64_t mid = (s + e) >> 1;
-      HC_TRY(kb, reader.key_block(node, size_t(mid)));
-      auto c = compare_bytes(key, kb->key);
+      HC_TRY(k, reader.key(node, size_t(mid), hold));
+      auto c = compare_bytes(key, k);
       if (c == 0) {
         i = inclusive ? mid * 2 + 1 : mid * 2 + (node.leaf() ? 3 : 2);
         return true;
@@ -94,11 +95,11 @@ struct DiffCursor::SubTree {
   }
 
   // The key at or just above this position (an upper bound); null = past every key.
-  Result<std::shared_ptr<const NodeBlock>> key(TreeReader& reader) const {
+  Result<EntryRef> key(TreeReader& reader) const {
     for (const SubTree* t = this; t; t = t->parent.get()) {
       if (t->n < int64_t(t->node.key_count())) return reader.key_block(t->node, size_t(t->n));
     }
-    return std::shared_ptr<const NodeBlock>();
+    return EntryRef();
   }
 };
 
@@ -203,7 +204,7 @@ Result<int> compare_positions(DiffCursor::SubTree& l, TreeReader& lr, DiffCursor
   HC_TRY(b, r.key(rr));
   if (!a) return b ? 1 : 0;
   if (!b) return -1;
-  auto c = compare_bytes(a->key, b->key);
+  auto c = compare_bytes(a->key(), b->key());
   return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 }  // namespace

@@ -47,9 +47,9 @@ Result<HistoryEntry> HistoryCursor::read(int64_t seq) {
     return fail(errc::out_of_range, "history bound reaches seq " + std::to_string(seq) + ", past version " +
                                         std::to_string(version_));
   }
-  HC_TRY(block, store_->node(uint64_t(seq)));
+  HC_TRY(block, store_->entry(uint64_t(seq)));
   HistoryEntry out;
-  out.type = is_deletion(*block, uint64_t(seq)) ? HistoryEntry::Type::del : HistoryEntry::Type::put;
+  out.type = block->deletion() ? HistoryEntry::Type::del : HistoryEntry::Type::put;
   out.entry = make_entry(uint64_t(seq), *block);
   return out;
 }

@@ -36,6 +36,7 @@ Result<void> RangeCursor::open() {
   const std::optional<Bytes>& start = reverse_ ? upper_ : lower_;
   bool inclusive = reverse_ ? upper_inclusive_ : lower_inclusive_;
   TreeNode node = std::move(*root);
+  EntryRef hold;
   if (!start) return push(node, reverse_ ? int64_t(node.key_count()) * 2 : 0);
 
   for (size_t depth = 0;; ++depth) {
@@ -46,8 +47,8 @@ Result<void> RangeCursor::open() {
     int64_t s = 0, e = keys;
     while (s < e) {
       int64_t mid = (s + e) >> 1;
-      HC_TRY(key_block, reader_.key_block(node, size_t(mid)));
-      auto c = compare_bytes(*start, key_block->key);
+      HC_TRY(k, reader_.key(node, size_t(mid), hold));
+      auto c = compare_bytes(*start, k);
       if (c == 0) {
         return push(std::move(node), inclusive ? mid * 2 + 1 : mid * 2 + (reverse_ ? 0 : 2));
       }
@@ -96,16 +97,20 @@ Result<std::optional<Entry>> RangeCursor::step() {
       continue;
     }
     uint64_t seq = top.node.key_seq(size_t(n));
-    HC_TRY(block, reader_.block(seq));
+    std::optional<Entry> entry = top.node.data->entry(size_t(n));
+    if (!entry) {
+      HC_TRY(block, reader_.block(seq));
+      entry = make_entry(seq, *block);
+    }
     if (end) {
-      auto c = compare_bytes(block->key, *end);
+      auto c = compare_bytes(entry->key, *end);
       if (c == 0 ? !inclusive : reverse_ ? c < 0 : c > 0) {
         limit_ = 0;
         break;
       }
     }
     if (limit_ > 0) --limit_;
-    return std::optional<Entry>(make_entry(seq, *block));
+    return entry;
   }
   return std::optional<Entry>();
 }

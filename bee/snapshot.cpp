@@ -16,19 +16,25 @@ Result<std::optional<Entry>> Snapshot::get(ByteSpan key) const {
   HC_TRY(root, reader.root());
   if (!root) return std::optional<Entry>();
   internal::TreeNode node = std::move(*root);
+  internal::EntryRef hold;
   for (size_t depth = 0; depth < internal::kMaxTreeDepth; ++depth) {
     // The reference's shortcut: the block that wrote this node is the newest operation on
     // its own key, so it answers for that key (a delete answers "absent").
-    if (internal::compare_bytes(node.block->key, key) == 0) {
-      if (internal::is_deletion(*node.block, node.seq)) return std::optional<Entry>();
-      return std::optional<Entry>(internal::make_entry(node.seq, *node.block));
+    if (internal::compare_bytes(node.data->own_key(), key) == 0) {
+      if (node.data->own_deletion()) return std::optional<Entry>();
+      HC_TRY(own, reader.block(node.seq));
+      return std::optional<Entry>(internal::make_entry(node.seq, *own));
     }
     size_t s = 0, e = node.key_count();
     while (s < e) {
       size_t mid = (s + e) / 2;
-      HC_TRY(kb, reader.key_block(node, mid));
-      auto c = internal::compare_bytes(key, kb->key);
-      if (c == 0) return std::optional<Entry>(internal::make_entry(node.key_seq(mid), *kb));
+      HC_TRY(k, reader.key(node, mid, hold));
+      auto c = internal::compare_bytes(key, k);
+      if (c == 0) {
+        if (auto inline_entry = node.data->entry(mid)) return inline_entry;
+        HC_TRY(found, reader.key_block(node, mid));
+        return std::optional<Entry>(internal::make_entry(node.key_seq(mid), *found));
+      }
       if (c < 0) e = mid;
       else s = mid + 1;
     }
@@ -70,7 +76,7 @@ Result<Entry> Snapshot::get_by_seq(uint64_t seq) const {
   if (seq >= version_) {
     return fail(errc::out_of_range, "block " + std::to_string(seq) + " is not in version " + std::to_string(version_));
   }
-  HC_TRY(block, store_->node(seq));
+  HC_TRY(block, store_->entry(seq));
   return internal::make_entry(seq, *block);
 }
 

@@ -35,9 +35,12 @@ struct TreeNode {
   std::vector<uint64_t> keys;  // key pointers (block seqs) in key order
   std::vector<PtrRef> children;
   bool changed = false;
+  // The cached node this one was loaded from: its inline key bytes answer comparisons for
+  // the keys still at their loaded positions, without a cache probe per key.
+  internal::NodeRef source;
   bool leaf() const { return children.empty(); }
 };
-using NodeRef = std::shared_ptr<TreeNode>;
+using NodePtr = std::shared_ptr<TreeNode>;
 
 struct PendingBlock {
   uint64_t seq;
@@ -81,13 +84,13 @@ Level level_of(const TreeNode& node) {
   return level;
 }
 
-Bytes encode_block(const Bytes& key, const std::optional<Bytes>& value, const std::vector<PtrRef>& index) {
+NodeBlock block_of(const Bytes& key, const std::optional<Bytes>& value, const std::vector<PtrRef>& index) {
   NodeBlock block;
   block.key = key;
   block.value = value;
   block.levels.reserve(index.size());
   for (const PtrRef& rec : index) block.levels.push_back(level_of(*rec->node));
-  return encode_node(block);
+  return block;
 }
 
 }  // namespace
@@ -103,7 +106,7 @@ struct TreeWriter::State {
   std::vector<PendingBlock> pending;
   // Within a batch the stored root is loaded once and reused (model.js storedRoot), so a
   // no-op's marks on its path survive into the next op.
-  NodeRef stored_root;
+  NodePtr stored_root;
 
   // The op in progress: its key is referenced by `current_seq` before the block exists.
   std::optional<uint64_t> current_seq;
@@ -122,21 +125,35 @@ struct TreeWriter::State {
   Result<int> compare(ByteSpan key, uint64_t seq) {
     if (current_seq && seq == *current_seq) return compare_bytes(key, current_key);
     if (const PendingBlock* p = pending_at(seq)) return compare_bytes(key, p->key);
-    HC_TRY(block, store->node(seq));
-    return compare_bytes(key, block->key);
+    HC_TRY(block, store->entry(seq));
+    return compare_bytes(key, block->key());
   }
 
   Result<Bytes> key_bytes(uint64_t seq) {
     if (current_seq && seq == *current_seq) return Bytes(current_key.begin(), current_key.end());
     if (const PendingBlock* p = pending_at(seq)) return p->key;
-    HC_TRY(block, store->node(seq));
-    return block->key;
+    HC_TRY(block, store->entry(seq));
+    return Bytes(block->key().begin(), block->key().end());
   }
 
   Result<Entry> entry_of(uint64_t seq) {
     if (const PendingBlock* p = pending_at(seq)) return Entry{seq, p->key, p->value};
-    HC_TRY(block, store->node(seq));
-    return Entry{seq, block->key, block->value};
+    HC_TRY(block, store->entry(seq));
+    Entry e{seq, Bytes(block->key().begin(), block->key().end()), std::nullopt};
+    if (block->has_value()) e.value.emplace(block->value().begin(), block->value().end());
+    return e;
+  }
+
+  // Stored seqs are below every pending and current seq, so a key still at its loaded
+  // position has the source's bytes.
+  Result<int> compare_at(const TreeNode& node, size_t i, ByteSpan key) {
+    if (const CachedNode* src = node.source.get()) {
+      size_t at = i < src->key_count() && src->key_seq(i) == node.keys[i] ? i : src->find_key(node.keys[i]);
+      if (at < src->key_count()) {
+        if (auto k = src->key(at)) return compare_bytes(key, *k);
+      }
+    }
+    return compare(key, node.keys[i]);
   }
 
   Result<Search> search(const TreeNode& node, ByteSpan key) {
@@ -144,7 +161,7 @@ struct TreeWriter::State {
     size_t hi = node.keys.size();
     while (lo < hi) {
       size_t mid = (lo + hi) >> 1;
-      HC_TRY(c, compare(key, node.keys[mid]));
+      HC_TRY(c, compare_at(node, mid, key));
       if (c == 0) return Search{true, mid};
       if (c < 0) {
         hi = mid;
@@ -155,27 +172,22 @@ struct TreeWriter::State {
     return Search{false, lo};
   }
 
-  Result<NodeRef> load_stored(uint64_t seq, uint64_t offset) {
-    HC_TRY(block, store->node(seq));
-    if (offset >= block->levels.size()) {
-      return fail(errc::corrupt, "block " + std::to_string(seq) + " has no tree node at offset " +
-                                     std::to_string(offset));
-    }
-    const Level& level = block->levels[offset];
-    if (level.children.size() % 2 != 0 ||
-        (!level.children.empty() && level.children.size() != 2 * (level.keys.size() + 1))) {
-      return fail(errc::corrupt, "block " + std::to_string(seq) + " level " + std::to_string(offset) +
-                                     ": child count does not match its keys");
-    }
+  // The store checks that the level exists and has one child more than keys (or none).
+  Result<NodePtr> load_stored(uint64_t seq, uint64_t offset) {
+    HC_TRY(level, store->tree_node(seq, offset));
     auto node = std::make_shared<TreeNode>();
-    node->keys = level.keys;
-    for (size_t i = 0; i < level.children.size(); i += 2) {
-      node->children.push_back(std::make_shared<Ptr>(Ptr{level.children[i], level.children[i + 1], nullptr}));
+    size_t keys = level->key_count();
+    node->keys.resize(keys);
+    for (size_t i = 0; i < keys; ++i) node->keys[i] = level->key_seq(i);
+    node->children.reserve(level->child_count());
+    for (size_t i = 0; i < level->child_count(); ++i) {
+      node->children.push_back(std::make_shared<Ptr>(Ptr{level->child_seq(i), level->child_offset(i), nullptr}));
     }
+    node->source = std::move(level);
     return node;
   }
 
-  Result<NodeRef> child(TreeNode& node, size_t i) {
+  Result<NodePtr> child(TreeNode& node, size_t i) {
     Ptr& rec = *node.children[i];
     if (!rec.node) {
       HC_TRY(loaded, load_stored(rec.seq, rec.offset));
@@ -193,10 +205,10 @@ struct TreeWriter::State {
     return {};
   }
 
-  Result<NodeRef> root() {
+  Result<NodePtr> root() {
     if (batch && !pending.empty()) return pending.back().index[0]->node;
     uint64_t version = length();
-    if (version < 2) return NodeRef();
+    if (version < 2) return NodePtr();
     if (batch) {
       if (!stored_root) {
         HC_TRY(loaded, load_stored(version - 1, 0));
@@ -221,12 +233,12 @@ struct TreeWriter::State {
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate) {
     HC_CHECK(ensure_header());
     HC_TRY(loaded_root, root());
-    NodeRef root_node = loaded_root ? loaded_root : std::make_shared<TreeNode>(TreeNode{{}, {}, true});
+    NodePtr root_node = loaded_root ? loaded_root : std::make_shared<TreeNode>(TreeNode{{}, {}, true, {}});
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
-    std::vector<NodeRef> stack;
-    NodeRef node = root_node;
+    std::vector<NodePtr> stack;
+    NodePtr node = root_node;
 
     while (!node->leaf()) {
       stack.push_back(node);
@@ -260,10 +272,10 @@ struct TreeWriter::State {
       if (stack.empty()) {
         auto left_rec = std::make_shared<Ptr>(Ptr{0, 0, node});
         auto right_rec = std::make_shared<Ptr>(Ptr{0, 0, right});
-        root_node = std::make_shared<TreeNode>(TreeNode{{median}, {left_rec, right_rec}, true});
+        root_node = std::make_shared<TreeNode>(TreeNode{{median}, {left_rec, right_rec}, true, {}});
         break;
       }
-      NodeRef parent = stack.back();
+      NodePtr parent = stack.back();
       stack.pop_back();
       HC_TRY(median_key, key_bytes(median));
       HC_TRY(at, search(*parent, median_key));
@@ -278,7 +290,7 @@ struct TreeWriter::State {
   }
 
   // The node keeps the first 4 keys (5 children); the 5th key moves up; the rest go right.
-  std::pair<uint64_t, NodeRef> split(TreeNode& node) {
+  std::pair<uint64_t, NodePtr> split(TreeNode& node) {
     size_t half = node.keys.size() >> 1;
     auto right = std::make_shared<TreeNode>();
     right->keys.assign(node.keys.end() - static_cast<ptrdiff_t>(half), node.keys.end());
@@ -291,6 +303,7 @@ struct TreeWriter::State {
     }
     node.changed = true;
     right->changed = true;
+    right->source = node.source;  // where the bytes of the keys it took are
     return {median, right};
   }
 
@@ -301,8 +314,8 @@ struct TreeWriter::State {
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
-    std::vector<NodeRef> stack;
-    NodeRef node = root_node;
+    std::vector<NodePtr> stack;
+    NodePtr node = root_node;
     while (true) {
       stack.push_back(node);
       HC_TRY(r, search(*node, key));
@@ -316,7 +329,7 @@ struct TreeWriter::State {
         } else {
           remove_key(*node, r.i);
         }
-        for (const NodeRef& n : stack) n->changed = true;
+        for (const NodePtr& n : stack) n->changed = true;
         HC_TRY(new_root, rebalance(stack));
         HC_CHECK(write(new_root, seq, key, std::nullopt));
         return true;
@@ -336,7 +349,7 @@ struct TreeWriter::State {
     node.changed = true;
   }
 
-  Result<size_t> edge_leaf_size(NodeRef node, bool rightmost) {
+  Result<size_t> edge_leaf_size(NodePtr node, bool rightmost) {
     while (!node->leaf()) {
       HC_TRY(next, child(*node, rightmost ? node->children.size() - 1 : 0));
       node = std::move(next);
@@ -345,7 +358,7 @@ struct TreeWriter::State {
   }
 
   // The deleted separator is replaced from the side whose edge leaf is larger (ties: left).
-  Result<void> replace_with_neighbour(TreeNode& node, size_t i, std::vector<NodeRef>& stack) {
+  Result<void> replace_with_neighbour(TreeNode& node, size_t i, std::vector<NodePtr>& stack) {
     HC_TRY(left, child(node, i));
     HC_TRY(right, child(node, i + 1));
     HC_TRY(ls, edge_leaf_size(left, true));
@@ -370,10 +383,10 @@ struct TreeWriter::State {
     return {};
   }
 
-  Result<NodeRef> rebalance(std::vector<NodeRef>& stack) {
-    NodeRef root_node = stack.front();
+  Result<NodePtr> rebalance(std::vector<NodePtr>& stack) {
+    NodePtr root_node = stack.front();
     while (stack.size() > 1) {
-      NodeRef node = stack.back();
+      NodePtr node = stack.back();
       stack.pop_back();
       TreeNode& parent = *stack.back();
       if (node->keys.size() >= kMinKeys) return root_node;
@@ -381,8 +394,8 @@ struct TreeWriter::State {
       size_t j = 0;
       while (j < parent.children.size() && parent.children[j]->node != node) ++j;
       if (j == parent.children.size()) return fail(errc::corrupt, "tree node missing from its parent");
-      NodeRef left;
-      NodeRef right;
+      NodePtr left;
+      NodePtr right;
       if (j > 0) {
         HC_TRY(l, child(parent, j - 1));
         left = std::move(l);
@@ -435,7 +448,7 @@ struct TreeWriter::State {
   }
 
   // §5.2: level 0 is the root, then the changed nodes in pre-order.
-  Result<void> write(const NodeRef& root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
+  Result<void> write(const NodePtr& root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
     std::vector<PtrRef> index;
     std::function<uint64_t(TreeNode&)> visit = [&](TreeNode& node) -> uint64_t {
       uint64_t offset = index.size();
@@ -457,9 +470,53 @@ struct TreeWriter::State {
       pending.push_back(PendingBlock{seq, Bytes(key.begin(), key.end()), owned(value), std::move(index)});
       return {};
     }
-    Bytes block = encode_block(Bytes(key.begin(), key.end()), owned(value), index);
-    HC_CHECK(store->core().append(ByteSpan(block)));
+    std::vector<NodeBlock> written{block_of(Bytes(key.begin(), key.end()), owned(value), index)};
+    std::vector<std::vector<internal::NodeRef>> sources{sources_of(index)};
+    Bytes bytes = encode_node(written[0]);
+    HC_CHECK(store->core().append(ByteSpan(bytes)));
+    remember(seq, written, sources);
     return {};
+  }
+
+  static std::vector<internal::NodeRef> sources_of(const std::vector<PtrRef>& index) {
+    std::vector<internal::NodeRef> out;
+    out.reserve(index.size());
+    for (const PtrRef& rec : index) out.push_back(rec->node->source);
+    return out;
+  }
+
+  // After an append of blocks first.., whose levels were written from nodes loaded from
+  // `sources`: the new nodes go to the cache with the key bytes the writer holds (no
+  // lookups), and the stored nodes they replace leave it (only older versions reach them).
+  void remember(uint64_t first, const std::vector<NodeBlock>& written,
+                const std::vector<std::vector<internal::NodeRef>>& sources) {
+    std::vector<CachedNode::KeyBytes> keys;
+    for (size_t b = 0; b < written.size(); ++b) {
+      const NodeBlock& block = written[b];
+      uint64_t seq = first + b;
+      bool deletion = is_deletion_block(block, seq);
+      for (size_t j = 0; j < block.levels.size(); ++j) {
+        const Level& level = block.levels[j];
+        const CachedNode* src = sources[b][j].get();
+        keys.assign(level.keys.size(), CachedNode::KeyBytes{});
+        for (size_t i = 0; i < level.keys.size(); ++i) {
+          uint64_t k = level.keys[i];
+          if (k >= first && k - first < written.size()) {
+            const NodeBlock& kb = written[k - first];
+            keys[i] = {true, kb.key, kb.value.has_value(), true, kb.value ? ByteSpan(*kb.value) : ByteSpan()};
+          } else if (src) {
+            size_t at = src->find_key(k);
+            if (at < src->key_count()) keys[i] = src->key_bytes_of(at);
+          }
+        }
+        store->remember_node(seq, uint32_t(j), level, block.key, deletion, keys);
+      }
+    }
+    for (const auto& list : sources) {
+      for (const internal::NodeRef& src : list) {
+        if (src) store->drop(src->seq(), src->level());
+      }
+    }
   }
 
   // §5.7: every block but the last loses its superseded root and the levels rewritten later
@@ -467,6 +524,11 @@ struct TreeWriter::State {
   Result<void> flush() {
     std::vector<Bytes> blocks;
     blocks.reserve(pending.size());
+    // The blocks go to the cache after the append: the next batch reads them first.
+    std::vector<NodeBlock> written;
+    written.reserve(pending.size());
+    std::vector<std::vector<internal::NodeRef>> sources;
+    sources.reserve(pending.size());
     for (size_t i = 0; i < pending.size(); ++i) {
       PendingBlock& p = pending[i];
       std::vector<PtrRef>& index = p.index;
@@ -487,12 +549,15 @@ struct TreeWriter::State {
           }
         }
       }
-      blocks.push_back(encode_block(p.key, p.value, index));
+      written.push_back(block_of(p.key, p.value, index));
+      sources.push_back(sources_of(index));
+      blocks.push_back(encode_node(written.back()));
     }
     end_batch();
     if (blocks.empty()) return {};
     std::vector<ByteSpan> spans(blocks.begin(), blocks.end());
     HC_CHECK(store->core().append(std::span<const ByteSpan>(spans)));
+    remember(length() - written.size(), written, sources);
     return {};
   }
 
@@ -508,7 +573,7 @@ struct TreeWriter::State {
     current_seq.reset();
     HC_TRY(root_node, root());
     if (!root_node) return std::optional<Entry>();
-    NodeRef node = root_node;
+    NodePtr node = root_node;
     while (true) {
       HC_TRY(r, search(*node, key));
       if (r.found) {

@@ -183,6 +183,24 @@ Result<void> Core::Impl::checkpoint() {
   return {};
 }
 
+void Core::Impl::notify(const CoreEvent& event) {
+  // Copy first: a listener may register or drop listeners while being called.
+  std::vector<std::shared_ptr<CoreListener>> live;
+  std::erase_if(listeners, [&](const std::weak_ptr<CoreListener>& w) {
+    auto l = w.lock();
+    if (!l) return true;
+    live.push_back(std::move(l));
+    return false;
+  });
+  for (const auto& l : live) (*l)(event);
+}
+
+std::shared_ptr<void> Core::watch(CoreListener listener) {
+  auto handle = std::make_shared<CoreListener>(std::move(listener));
+  impl_->listeners.push_back(handle);
+  return handle;
+}
+
 Core::Core(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // Closing without close() writes nothing: what was appended is in the log already.
 Core::~Core() = default;
@@ -219,6 +237,7 @@ Result<uint64_t> Core::append(std::span<const ByteSpan> blocks) {
   HC_TRY(signature, s.identity.sign(*s.key_pair, th, index, s.head.fork));
   r.head = Record::Head{index, s.head.fork, std::move(signature)};
   HC_CHECK(s.commit(r, blocks, &roots.roots()));
+  s.notify(CoreEvent{CoreEvent::Kind::append, s.head.length, first, s.head.fork});
   return s.head.length;
 }
 
@@ -244,7 +263,9 @@ Result<void> Core::truncate(uint64_t new_length, std::optional<uint64_t> fork) {
   }
   r.head = Record::Head{new_length, new_fork, std::move(signature)};
   r.drop = Record::Drop{new_length, s.head.length};
+  uint64_t previous = s.head.length;
   HC_CHECK(s.commit(r, {}, &roots));
+  s.notify(CoreEvent{CoreEvent::Kind::truncate, new_length, previous, new_fork});
   // The reference checkpoints after every truncation; so do we, so that replay never has
   // to resurrect a longer state.
   return s.checkpoint();
@@ -387,8 +408,10 @@ Result<void> Core::apply(const VerifiedProof& v) {
     r.head = Record::Head{v.upgrade->length, v.upgrade->fork, v.upgrade->signature};
     roots = &v.upgrade->roots;
   }
+  uint64_t previous = s.head.length;
   HC_CHECK(s.commit(r, data, roots));
   if (learned_manifest) HC_CHECK(s.checkpoint());  // the manifest lives in the header only
+  if (s.head.length != previous) s.notify(CoreEvent{CoreEvent::Kind::append, s.head.length, previous, s.head.fork});
   return {};
 }
 

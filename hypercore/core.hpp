@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -71,6 +72,17 @@ struct CoreInfo {
 
 class Snapshot;
 
+// What changed the core's head: blocks appended (by this process or applied from a
+// peer's proof) or a truncation.
+struct CoreEvent {
+  enum class Kind { append, truncate };
+  Kind kind = Kind::append;
+  uint64_t length = 0;           // the new length
+  uint64_t previous_length = 0;  // the length before the change
+  uint64_t fork = 0;
+};
+using CoreListener = std::function<void(const CoreEvent&)>;
+
 class Core {
  public:
   ~Core();
@@ -118,6 +130,10 @@ class Core {
   const Identity& identity() const;
   const TreeHead& head() const;
   CoreInfo info() const;
+
+  // Calls `listener` after every change of the head, on the thread that made it, until the
+  // returned handle is destroyed. A listener must not destroy the core.
+  std::shared_ptr<void> watch(CoreListener listener);
 
   // A read view fixed at the current length. Reads through it fail with errc::out_of_range
   // once a truncation below its length has made it stale.

@@ -1,12 +1,17 @@
 // Decoded blocks of one bee, read from its core through a bounded cache shared by the bee,
-// its snapshots and iterators, so memory does not grow with the database and a node read
-// by one operation is not decoded again by the next.
+// its snapshots, iterators and writer, so memory does not grow with the database and a node
+// read by one operation is not decoded again by the next.
+//
+// The cache holds two kinds of items (cache_items.hpp): a block's entry (key, value) and a
+// tree node with its keys' bytes inline. Policy: CLOCK over a dense slot array (a hit only
+// sets a bit), found through an open-addressing index; memory is bounded by the bytes of
+// the items plus their share of the slot array and index.
 #pragma once
 
-#include <list>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
+#include "bee/internal/cache_items.hpp"
 #include "bee/messages.hpp"
 #include "hypercore/core.hpp"
 
@@ -15,32 +20,89 @@ namespace bee::internal {
 class BlockStore {
  public:
   BlockStore(std::shared_ptr<hypercore::Core> core, size_t cache_bytes);
+  ~BlockStore();
+  BlockStore(const BlockStore&) = delete;
+  BlockStore& operator=(const BlockStore&) = delete;
 
   hypercore::Core& core() { return *core_; }
   uint64_t length() const { return core_->length(); }
 
-  // Block `seq` (>= 1) decoded as a node entry. errc::corrupt names the seq when it does not
+  // The entry of block `seq` (>= 1). errc::corrupt names the seq when the block does not
   // decode; errc::block_not_available / out_of_range come from the core.
-  Result<std::shared_ptr<const NodeBlock>> node(uint64_t seq);
+  Result<EntryRef> entry(uint64_t seq) {
+    if (const CacheItem* item = find(seq, kEntryLevel)) return EntryRef(static_cast<const CachedEntry*>(item));
+    return load_entry(seq);
+  }
+  // Level `offset` of block `seq` as a tree node, checked to exist and to have one child
+  // more than keys (or none); errors as entry().
+  Result<NodeRef> tree_node(uint64_t seq, uint64_t offset) {
+    if (offset < kEntryLevel) {
+      if (const CacheItem* item = find(seq, uint32_t(offset))) return NodeRef(static_cast<const CachedNode*>(item));
+    }
+    return load_tree_node(seq, offset);
+  }
   // Block 0 decoded as a header; errc::corrupt if it is not a hyperbee header.
   Result<Header> header();
 
-  // Drops cached blocks at or after `seq` (their seqs were reused after a truncation).
+  // Caches a tree node of a block the caller has just appended, as it encoded it, with
+  // what it knows of the keys' bytes (others are looked up): the next writes descend
+  // into those nodes and would otherwise read them back.
+  void remember_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+                     std::vector<CachedNode::KeyBytes>& keys);
+  // Drops a cached node or entry (the writer's superseded nodes: only older versions can
+  // still reach them, so they should not take the newest version's memory).
+  void drop(uint64_t seq, uint32_t level);
+
+  // Drops cached items of blocks at or after `seq` (their seqs were reused after a truncation).
   void forget_from(uint64_t seq);
 
   size_t cached_bytes() const { return bytes_; }
+  size_t capacity() const { return capacity_; }
 
  private:
-  struct Slot {
-    uint64_t seq;
-    std::shared_ptr<const NodeBlock> node;
-    size_t bytes;
+  static constexpr uint32_t kEntryLevel = CacheItem::kEntryLevel;
+  struct IndexSlot {
+    uint32_t hash = 0;  // low bits: the home slot; all of it: a cheap first check
+    uint32_t slot = 0;  // position in slots_
+    const CacheItem* item = nullptr;  // null: empty
   };
+
+  static uint32_t hash(uint64_t seq, uint32_t level) {
+    uint64_t h = (seq ^ (uint64_t(level) << 40)) * 0x9E3779B97F4A7C15ull;
+    return uint32_t(h >> 32);
+  }
+  const CacheItem* find(uint64_t seq, uint32_t level) const {
+    if (index_.empty()) return nullptr;
+    uint32_t h = hash(seq, level);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const IndexSlot& x = index_[i];
+      if (!x.item) return nullptr;
+      if (x.hash == h && x.item->seq() == seq && x.item->level() == level) {
+        x.item->touch();
+        return x.item;
+      }
+    }
+  }
+
+  Result<EntryRef> load_entry(uint64_t seq);
+  Result<NodeRef> load_tree_node(uint64_t seq, uint64_t offset);
+  Result<NodeBlock> decode(uint64_t seq);
+  NodeRef build_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+                     std::vector<CachedNode::KeyBytes>& keys);
+  void insert(const CacheItem* item);
+  void make_room(size_t charge);
+  void erase_slot(size_t slot);
+  void rebuild_index(size_t index_size);
+
   std::shared_ptr<hypercore::Core> core_;
   size_t capacity_;
   size_t bytes_ = 0;
-  std::list<Slot> lru_;  // front = most recently used
-  std::unordered_map<uint64_t, std::list<Slot>::iterator> slots_;
+  size_t used_ = 0;
+  size_t hand_ = 0;
+  size_t mask_ = 0;
+  std::vector<const CacheItem*> slots_;  // the CLOCK ring; null: free
+  std::vector<uint32_t> free_;
+  std::vector<IndexSlot> index_;
 };
 
 }  // namespace bee::internal

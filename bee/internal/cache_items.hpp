@@ -10,9 +10,10 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <span>
 #include <utility>
-#include <vector>
 
+#include "bee/bee.hpp"
 #include "bee/messages.hpp"
 
 namespace bee::internal {
@@ -20,20 +21,32 @@ namespace bee::internal {
 class CacheItem {
  public:
   enum class Kind : uint8_t { entry, node };
+  // An entry's level, in the cache key (seq, level); a node's is its offset in its block.
+  static constexpr uint32_t kEntryLevel = UINT32_MAX;
+
   Kind kind() const { return kind_; }
+  uint64_t seq() const { return seq_; }
+  uint32_t level() const { return level_; }
   // Bytes of the allocation, charged against the cache capacity.
   size_t size() const { return size_; }
 
   void retain() const { ++refs_; }
   void release() const;
+  // CLOCK's referenced bit: set on every hit, cleared by the sweeping hand.
+  void touch() const { referenced_ = true; }
+  bool take_referenced() const { return std::exchange(referenced_, false); }
 
  protected:
-  CacheItem(Kind kind, size_t size) : size_(size), kind_(kind) {}
+  CacheItem(Kind kind, size_t size, uint64_t seq, uint32_t level)
+      : size_(size), seq_(seq), level_(level), kind_(kind) {}
   ~CacheItem() = default;
 
  private:
   size_t size_;
+  uint64_t seq_;
+  uint32_t level_;
   mutable uint32_t refs_ = 0;
+  mutable bool referenced_ = false;
   Kind kind_;
 };
 
@@ -72,7 +85,6 @@ class CachedEntry : public CacheItem {
   static Handle<CachedEntry> make(uint64_t seq, const NodeBlock& block);
   static Handle<CachedEntry> make(uint64_t seq, ByteSpan key, std::optional<ByteSpan> value, bool deletion);
 
-  uint64_t seq() const { return seq_; }
   ByteSpan key() const { return {bytes(), key_size_}; }
   bool has_value() const { return has_value_; }
   ByteSpan value() const { return {bytes() + key_size_, value_size_}; }
@@ -80,36 +92,40 @@ class CachedEntry : public CacheItem {
 
  private:
   friend class CacheItem;
-  CachedEntry(size_t size) : CacheItem(Kind::entry, size) {}
+  CachedEntry(size_t size, uint64_t seq) : CacheItem(Kind::entry, size, seq, kEntryLevel) {}
   const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(this + 1); }
 
-  uint64_t seq_ = 0;
   uint32_t key_size_ = 0;
   uint32_t value_size_ = 0;
   bool has_value_ = false;
   bool deletion_ = false;
 };
 
-// Level `offset` of block `seq`: key seqs, children and, for every key whose block is at
-// or before `seq` (always, in a well-formed tree) and decodes, its bytes. Other keys (only
-// in hostile blocks) are left to the reader's checked slow path, so errors surface exactly
-// when the key is touched, as before the cache held key bytes.
+// Level `offset` of block `seq`: key seqs, children and, for every key whose block is before
+// `seq` (always, in a well-formed tree) and decodes, its bytes and (up to kMaxInlineValue)
+// its value, so a scan or a get reads one allocation per node instead of one per entry
+// (entries lie in seq order, a walk goes in key order: each would be a cache miss). Other
+// keys (only in hostile blocks) are left to the reader's checked slow path, so errors
+// surface exactly when the key is touched, as before the cache held key bytes.
 class CachedNode : public CacheItem {
  public:
-  struct KeyRef {
-    uint64_t seq;
-    const uint8_t* bytes;  // null: not inline
-    size_t size;
+  // What is known of one key's block when a node is made: nothing (not inline), its key,
+  // or its key and value.
+  struct KeyBytes {
+    bool known = false;
+    ByteSpan key;
+    bool has_value = false;
+    bool value_known = false;  // when has_value
+    ByteSpan value;
   };
+  static KeyBytes bytes_of(const CachedEntry& e) { return {true, e.key(), e.has_value(), true, e.value()}; }
 
-  // `key_of(seq)` returns the key bytes of block seq, or nullopt when they are not to be
-  // inlined. `own` is the writing block's entry.
-  template <class KeyOf>
-  static Handle<CachedNode> make(uint64_t seq, uint64_t offset, const Level& level, const CachedEntry& own,
-                                 KeyOf&& key_of);
+  // `keys[i]` is what is known of key i (copied; values up to kMaxInlineValue). `own_key`
+  // and `own_deletion` describe block `seq` itself.
+  static Handle<CachedNode> make(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key,
+                                 bool own_deletion, std::span<const KeyBytes> keys);
 
-  uint64_t seq() const { return seq_; }
-  uint64_t offset() const { return offset_; }
+  uint64_t offset() const { return level(); }
   size_t key_count() const { return key_count_; }
   size_t child_count() const { return child_count_; }
   bool leaf() const { return child_count_ == 0; }
@@ -119,6 +135,30 @@ class CachedNode : public CacheItem {
     const Span& s = spans()[i];
     if (s.size == kNotInline) return std::nullopt;
     return ByteSpan(key_bytes() + s.begin, s.size);
+  }
+  // Key i's entry from the inline bytes, or nullopt when its key or value is not inline.
+  std::optional<Entry> entry(size_t i) const {
+    const Span& s = spans()[i];
+    if (s.size == kNotInline || s.value_size == kNotInline) return std::nullopt;
+    const uint8_t* k = key_bytes() + s.begin;
+    std::optional<Entry> e(std::in_place, Entry{key_seq(i), Bytes(k, k + s.size), std::nullopt});
+    if (s.value_size != kNoValue) e->value.emplace(k + s.size, k + s.size + s.value_size);
+    return e;
+  }
+  // Key i as make() takes it, for a node made from this one.
+  KeyBytes key_bytes_of(size_t i) const {
+    const Span& s = spans()[i];
+    if (s.size == kNotInline) return {};
+    const uint8_t* k = key_bytes() + s.begin;
+    KeyBytes out{true, ByteSpan(k, s.size), s.value_size != kNoValue, s.value_size != kNotInline, {}};
+    if (out.has_value && out.value_known) out.value = ByteSpan(k + s.size, s.value_size);
+    return out;
+  }
+  // The index of key `seq` in this node, or key_count() (a linear scan: nodes are small).
+  size_t find_key(uint64_t seq) const {
+    size_t i = 0;
+    while (i < key_count_ && seqs()[i] != seq) ++i;
+    return i;
   }
   uint64_t child_seq(size_t i) const { return seqs()[key_count_ + 2 * i]; }
   uint64_t child_offset(size_t i) const { return seqs()[key_count_ + 2 * i + 1]; }
@@ -130,18 +170,22 @@ class CachedNode : public CacheItem {
   friend class CacheItem;
   struct Span {
     uint32_t begin;
-    uint32_t size;
+    uint32_t size;        // of the key; kNotInline: neither key nor value is inline
+    uint32_t value_size;  // kNoValue: a value-less put; kNotInline: too large to copy
   };
   static constexpr uint32_t kNotInline = UINT32_MAX;
-  CachedNode(size_t size) : CacheItem(Kind::node, size) {}
+  static constexpr uint32_t kNoValue = UINT32_MAX - 1;
+  static constexpr size_t kMaxInlineValue = 512;
+  static size_t spans_size(size_t keys) { return (keys * sizeof(Span) + 7) & ~size_t(7); }
+  CachedNode(size_t size, uint64_t seq, uint32_t offset) : CacheItem(Kind::node, size, seq, offset) {}
 
   // Layout after the header: spans[key_count], seqs[key_count + 2 * child_count], bytes.
   const Span* spans() const { return reinterpret_cast<const Span*>(this + 1); }
-  const uint64_t* seqs() const { return reinterpret_cast<const uint64_t*>(spans() + key_count_); }
+  const uint64_t* seqs() const {
+    return reinterpret_cast<const uint64_t*>(reinterpret_cast<const uint8_t*>(spans()) + spans_size(key_count_));
+  }
   const uint8_t* key_bytes() const { return reinterpret_cast<const uint8_t*>(seqs() + key_count_ + 2 * child_count_); }
 
-  uint64_t seq_ = 0;
-  uint64_t offset_ = 0;
   uint32_t key_count_ = 0;
   uint32_t child_count_ = 0;
   uint32_t own_key_size_ = 0;
@@ -149,6 +193,9 @@ class CachedNode : public CacheItem {
 };
 
 using EntryRef = Handle<CachedEntry>;
+
+// Spec §2.4: no value, and the block's own seq is in none of its levels.
+bool is_deletion_block(const NodeBlock& block, uint64_t seq);
 using NodeRef = Handle<CachedNode>;
 
 inline void CacheItem::release() const {
@@ -156,60 +203,6 @@ inline void CacheItem::release() const {
   if (kind_ == Kind::entry) static_cast<const CachedEntry*>(this)->~CachedEntry();
   else static_cast<const CachedNode*>(this)->~CachedNode();
   ::operator delete(const_cast<CacheItem*>(this));
-}
-
-template <class KeyOf>
-Handle<CachedNode> CachedNode::make(uint64_t seq, uint64_t offset, const Level& level, const CachedEntry& own,
-                                    KeyOf&& key_of) {
-  size_t keys = level.keys.size();
-  size_t children = level.children.size() / 2;
-  // Key bytes are gathered first: key_of may evict, but the spans it returns stay valid
-  // because the caller's references keep their entries alive.
-  std::vector<std::optional<ByteSpan>> inline_keys(keys);
-  std::vector<Handle<CachedEntry>> holds;
-  holds.reserve(keys);
-  size_t byte_count = own.key().size();
-  for (size_t i = 0; i < keys; ++i) {
-    uint64_t k = level.keys[i];
-    if (k == 0 || k > seq) continue;
-    if (k == seq) {
-      inline_keys[i] = own.key();
-    } else {
-      Handle<CachedEntry> e = key_of(k);
-      if (!e) continue;
-      inline_keys[i] = e->key();
-      holds.push_back(std::move(e));
-    }
-    byte_count += inline_keys[i]->size();
-  }
-  size_t size = sizeof(CachedNode) + keys * sizeof(Span) + (keys + 2 * children) * 8 + byte_count;
-  void* mem = ::operator new(size);
-  auto* n = new (mem) CachedNode(size);
-  n->seq_ = seq;
-  n->offset_ = offset;
-  n->key_count_ = uint32_t(keys);
-  n->child_count_ = uint32_t(children);
-  n->own_key_size_ = uint32_t(own.key().size());
-  n->own_deletion_ = own.deletion();
-  auto* spans = const_cast<Span*>(n->spans());
-  auto* seqs = const_cast<uint64_t*>(n->seqs());
-  auto* bytes = const_cast<uint8_t*>(n->key_bytes());
-  for (size_t i = 0; i < keys; ++i) seqs[i] = level.keys[i];
-  for (size_t i = 0; i < 2 * children; ++i) seqs[keys + i] = level.children[i];
-  size_t at = 0;
-  if (!own.key().empty()) std::memcpy(bytes, own.key().data(), own.key().size());
-  at += own.key().size();
-  for (size_t i = 0; i < keys; ++i) {
-    if (!inline_keys[i]) {
-      spans[i] = Span{0, kNotInline};
-      continue;
-    }
-    ByteSpan k = *inline_keys[i];
-    if (!k.empty()) std::memcpy(bytes + at, k.data(), k.size());
-    spans[i] = Span{uint32_t(at), uint32_t(k.size())};
-    at += k.size();
-  }
-  return Handle<CachedNode>(n);
 }
 
 }  // namespace bee::internal

@@ -4,7 +4,9 @@
 // access goes through the shared BlockStore cache.
 #pragma once
 
+#include <algorithm>
 #include <compare>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,21 +21,26 @@ namespace bee::internal {
 inline constexpr size_t kMaxTreeDepth = 64;
 
 // Unsigned lexicographic byte order, the order of every key (spec conventions).
-std::strong_ordering compare_bytes(ByteSpan a, ByteSpan b);
+inline std::strong_ordering compare_bytes(ByteSpan a, ByteSpan b) {
+  size_t n = std::min(a.size(), b.size());
+  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
+  return a.size() <=> b.size();
+}
 
-// One tree node: level `offset` of block `seq`, which the node keeps alive.
+// One tree node: level `offset` of block `seq`, kept alive (and its key bytes with it)
+// while the node is held, whatever the cache evicts.
 struct TreeNode {
-  std::shared_ptr<const NodeBlock> block;
+  NodeRef data;
   uint64_t seq = 0;
   uint64_t offset = 0;
 
-  const Level& level() const { return block->levels[offset]; }
-  size_t key_count() const { return level().keys.size(); }
-  size_t child_count() const { return level().children.size() / 2; }
-  bool leaf() const { return level().children.empty(); }
-  uint64_t key_seq(size_t i) const { return level().keys[i]; }
-  uint64_t child_seq(size_t i) const { return level().children[2 * i]; }
-  uint64_t child_offset(size_t i) const { return level().children[2 * i + 1]; }
+  size_t key_count() const { return data->key_count(); }
+  size_t child_count() const { return data->child_count(); }
+  bool leaf() const { return data->leaf(); }
+  uint64_t key_seq(size_t i) const { return data->key_seq(i); }
+  uint64_t child_seq(size_t i) const { return data->child_seq(i); }
+  uint64_t child_offset(size_t i) const { return data->child_offset(i); }
 };
 
 // The tree as of `version`: only blocks 1..version-1 are ever read.
@@ -46,11 +53,20 @@ class TreeReader {
   Result<std::optional<TreeNode>> root();
   // Child `i` of an internal node.
   Result<TreeNode> child(const TreeNode& parent, size_t i);
-  // A block holding a key (or an entry) of this version.
-  Result<std::shared_ptr<const NodeBlock>> block(uint64_t seq);
-  // The key bytes of key `i` of a node.
-  Result<std::shared_ptr<const NodeBlock>> key_block(const TreeNode& node, size_t i) {
-    return block(node.key_seq(i));
+  // The entry of a block holding a key (or an entry) of this version.
+  Result<EntryRef> block(uint64_t seq) {
+    if (seq == 0 || seq >= version_) return outside(seq);
+    return store_->entry(seq);
+  }
+  // The entry of key `i` of a node.
+  Result<EntryRef> key_block(const TreeNode& node, size_t i) { return block(node.key_seq(i)); }
+  // The bytes of key `i` of a node: inline in the node, else from its block (held by
+  // `hold`), checked against the version.
+  Result<ByteSpan> key(const TreeNode& node, size_t i, EntryRef& hold) {
+    if (auto k = node.data->key(i)) return *k;
+    HC_TRY(e, key_block(node, i));
+    hold = std::move(e);
+    return hold->key();
   }
   Result<Entry> entry(uint64_t seq);
 
@@ -61,14 +77,16 @@ class TreeReader {
 
  private:
   Result<TreeNode> node(uint64_t seq, uint64_t offset);
+  std::unexpected<Error> outside(uint64_t seq) const;
 
   std::shared_ptr<BlockStore> store_;
   uint64_t version_;
 };
 
-// Spec §2.4: no value, and the block's own seq is in none of its levels.
-bool is_deletion(const NodeBlock& block, uint64_t seq);
-
-Entry make_entry(uint64_t seq, const NodeBlock& block);
+inline Entry make_entry(uint64_t seq, const CachedEntry& e) {
+  Entry out{seq, Bytes(e.key().begin(), e.key().end()), std::nullopt};
+  if (e.has_value()) out.value.emplace(e.value().begin(), e.value().end());
+  return out;
+}
 
 }  // namespace bee::internal

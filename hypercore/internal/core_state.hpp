@@ -37,6 +37,10 @@ struct Core::Impl final : NodeReader {
   bool closed = false;
   std::optional<Error> failure;  // set by an I/O error mid-write: the core refuses writes
 
+  // Listeners registered by Core::watch; expired ones are dropped when events fire.
+  std::vector<std::weak_ptr<CoreListener>> listeners;
+  void notify(const CoreEvent& event);
+
   // Truncations, for snapshots: (sequence number, length truncated to).
   uint64_t truncations = 0;
   std::vector<std::pair<uint64_t, uint64_t>> truncation_history;

@@ -217,6 +217,25 @@ TEST(Core, EmptyBlocksAndLargeBatches) {
   EXPECT_EQ(core->contiguous_length(), 5000u);
 }
 
+TEST(Core, WatchReportsAppendsAndTruncations) {
+  auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
+  std::vector<CoreEvent> events;
+  auto handle = core->watch([&](const CoreEvent& e) { events.push_back(e); });
+  std::vector<std::string> blocks = {"a", "b", "c"};
+  ASSERT_TRUE(core->append(spans(blocks)));
+  ASSERT_TRUE(core->truncate(1));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, CoreEvent::Kind::append);
+  EXPECT_EQ(events[0].previous_length, 0u);
+  EXPECT_EQ(events[0].length, 3u);
+  EXPECT_EQ(events[1].kind, CoreEvent::Kind::truncate);
+  EXPECT_EQ(events[1].length, 1u);
+  EXPECT_EQ(events[1].fork, 1u);
+  handle.reset();
+  ASSERT_TRUE(core->append(as_bytes("d")));
+  EXPECT_EQ(events.size(), 2u);
+}
+
 TEST(Core, ClosedCoreRefusesCalls) {
   auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
   ASSERT_TRUE(core->append(as_bytes("a")));
