@@ -38,9 +38,39 @@ struct TreeNode {
   // The cached node this one was loaded from: its inline key bytes answer comparisons for
   // the keys still at their loaded positions, without a cache probe per key.
   internal::NodeRef source;
+  // Sources of other nodes whose keys moved into this one (a split's median, a rotation,
+  // a merge): searched after `source`, so moved keys need no lookup either.
+  std::vector<internal::NodeRef> adopted;
   bool leaf() const { return children.empty(); }
 };
 using NodePtr = std::shared_ptr<TreeNode>;
+
+// The bytes of key `seq` as held by the node's sources, if any holds them.
+CachedNode::KeyBytes held_bytes(const internal::NodeRef& source, const std::vector<internal::NodeRef>& adopted,
+                                uint64_t seq) {
+  if (const CachedNode* src = source.get()) {
+    size_t at = src->find_key(seq);
+    if (at < src->key_count()) return src->key_bytes_of(at);
+  }
+  for (const internal::NodeRef& a : adopted) {
+    size_t at = a->find_key(seq);
+    if (at < a->key_count()) return a->key_bytes_of(at);
+  }
+  return {};
+}
+
+// `to` takes keys from `from`: it can find their bytes where `from` does.
+void adopt(TreeNode& to, const TreeNode& from) {
+  auto add = [&](const internal::NodeRef& r) {
+    if (!r || r.get() == to.source.get()) return;
+    for (const internal::NodeRef& a : to.adopted) {
+      if (a.get() == r.get()) return;
+    }
+    to.adopted.push_back(r);
+  };
+  add(from.source);
+  for (const internal::NodeRef& a : from.adopted) add(a);
+}
 
 struct PendingBlock {
   uint64_t seq;
@@ -84,10 +114,10 @@ Level level_of(const TreeNode& node) {
   return level;
 }
 
-NodeBlock block_of(const Bytes& key, const std::optional<Bytes>& value, const std::vector<PtrRef>& index) {
+NodeBlock block_of(Bytes key, std::optional<Bytes> value, const std::vector<PtrRef>& index) {
   NodeBlock block;
-  block.key = key;
-  block.value = value;
+  block.key = std::move(key);
+  block.value = std::move(value);
   block.levels.reserve(index.size());
   for (const PtrRef& rec : index) block.levels.push_back(level_of(*rec->node));
   return block;
@@ -129,9 +159,12 @@ struct TreeWriter::State {
     return compare_bytes(key, block->key());
   }
 
-  Result<Bytes> key_bytes(uint64_t seq) {
+  Result<Bytes> key_bytes(uint64_t seq, const TreeNode& holder) {
     if (current_seq && seq == *current_seq) return Bytes(current_key.begin(), current_key.end());
     if (const PendingBlock* p = pending_at(seq)) return p->key;
+    if (auto held = held_bytes(holder.source, holder.adopted, seq); held.known) {
+      return Bytes(held.key.begin(), held.key.end());
+    }
     HC_TRY(block, store->entry(seq));
     return Bytes(block->key().begin(), block->key().end());
   }
@@ -147,10 +180,13 @@ struct TreeWriter::State {
   // Stored seqs are below every pending and current seq, so a key still at its loaded
   // position has the source's bytes.
   Result<int> compare_at(const TreeNode& node, size_t i, ByteSpan key) {
-    if (const CachedNode* src = node.source.get()) {
-      size_t at = i < src->key_count() && src->key_seq(i) == node.keys[i] ? i : src->find_key(node.keys[i]);
-      if (at < src->key_count()) {
-        if (auto k = src->key(at)) return compare_bytes(key, *k);
+    const CachedNode* src = node.source.get();
+    if (src && i < src->key_count() && src->key_seq(i) == node.keys[i]) {
+      if (auto k = src->key(i)) return compare_bytes(key, *k);
+    }
+    if (!pending_at(node.keys[i]) && !(current_seq && node.keys[i] == *current_seq)) {
+      if (auto held = held_bytes(node.source, node.adopted, node.keys[i]); held.known) {
+        return compare_bytes(key, held.key);
       }
     }
     return compare(key, node.keys[i]);
@@ -233,7 +269,7 @@ struct TreeWriter::State {
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate) {
     HC_CHECK(ensure_header());
     HC_TRY(loaded_root, root());
-    NodePtr root_node = loaded_root ? loaded_root : std::make_shared<TreeNode>(TreeNode{{}, {}, true, {}});
+    NodePtr root_node = loaded_root ? loaded_root : std::make_shared<TreeNode>(TreeNode{{}, {}, true, {}, {}});
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
@@ -272,17 +308,19 @@ struct TreeWriter::State {
       if (stack.empty()) {
         auto left_rec = std::make_shared<Ptr>(Ptr{0, 0, node});
         auto right_rec = std::make_shared<Ptr>(Ptr{0, 0, right});
-        root_node = std::make_shared<TreeNode>(TreeNode{{median}, {left_rec, right_rec}, true, {}});
+        root_node = std::make_shared<TreeNode>(TreeNode{{median}, {left_rec, right_rec}, true, {}, {}});
+        adopt(*root_node, *node);
         break;
       }
       NodePtr parent = stack.back();
       stack.pop_back();
-      HC_TRY(median_key, key_bytes(median));
+      HC_TRY(median_key, key_bytes(median, *node));
       HC_TRY(at, search(*parent, median_key));
       parent->keys.insert(parent->keys.begin() + static_cast<ptrdiff_t>(at.i), median);
       parent->children.insert(parent->children.begin() + static_cast<ptrdiff_t>(at.i + 1),
                               std::make_shared<Ptr>(Ptr{0, 0, right}));
       parent->changed = true;
+      adopt(*parent, *node);
       node = parent;
     }
     HC_CHECK(write(root_node, seq, key, value));
@@ -370,6 +408,7 @@ struct TreeWriter::State {
         stack.push_back(right);
       }
       node.keys[i] = right->keys.front();
+      adopt(node, *right);
       right->keys.erase(right->keys.begin());
     } else {
       stack.push_back(left);
@@ -378,6 +417,7 @@ struct TreeWriter::State {
         stack.push_back(left);
       }
       node.keys[i] = left->keys.back();
+      adopt(node, *left);
       left->keys.pop_back();
     }
     return {};
@@ -413,6 +453,8 @@ struct TreeWriter::State {
           left->children.pop_back();
         }
         parent.keys[j - 1] = left->keys.back();
+        adopt(*node, parent);
+        adopt(parent, *left);
         left->keys.pop_back();
         return root_node;
       }
@@ -424,6 +466,8 @@ struct TreeWriter::State {
           right->children.erase(right->children.begin());
         }
         parent.keys[j] = right->keys.front();
+        adopt(*node, parent);
+        adopt(parent, *right);
         right->keys.erase(right->keys.begin());
         return root_node;
       }
@@ -438,6 +482,8 @@ struct TreeWriter::State {
       if (!right) return fail(errc::corrupt, "tree node has no sibling to merge with");
       left->changed = true;
       left->keys.push_back(parent.keys[j]);
+      adopt(*left, parent);
+      adopt(*left, *right);
       left->keys.insert(left->keys.end(), right->keys.begin(), right->keys.end());
       left->children.insert(left->children.end(), right->children.begin(), right->children.end());
       remove_key(parent, j);
@@ -447,22 +493,24 @@ struct TreeWriter::State {
     return root_node;
   }
 
+  // Pre-order over the changed nodes: their records get (seq, offset) and join the index.
+  static uint64_t visit_changed(TreeNode& node, uint64_t seq, std::vector<PtrRef>& index) {
+    uint64_t offset = index.size();
+    index.push_back(nullptr);
+    node.changed = false;
+    for (const PtrRef& rec : node.children) {
+      if (!rec->node || !rec->node->changed) continue;
+      rec->seq = seq;
+      rec->offset = visit_changed(*rec->node, seq, index);
+      index[rec->offset] = rec;
+    }
+    return offset;
+  }
+
   // §5.2: level 0 is the root, then the changed nodes in pre-order.
   Result<void> write(const NodePtr& root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
     std::vector<PtrRef> index;
-    std::function<uint64_t(TreeNode&)> visit = [&](TreeNode& node) -> uint64_t {
-      uint64_t offset = index.size();
-      index.push_back(nullptr);
-      node.changed = false;
-      for (const PtrRef& rec : node.children) {
-        if (!rec->node || !rec->node->changed) continue;
-        rec->seq = seq;
-        rec->offset = visit(*rec->node);
-        index[rec->offset] = rec;
-      }
-      return offset;
-    };
-    visit(*root_node);
+    visit_changed(*root_node, seq, index);
     index[0] = std::make_shared<Ptr>(Ptr{seq, 0, root_node});
     current_seq.reset();
 
@@ -471,17 +519,25 @@ struct TreeWriter::State {
       return {};
     }
     std::vector<NodeBlock> written{block_of(Bytes(key.begin(), key.end()), owned(value), index)};
-    std::vector<std::vector<internal::NodeRef>> sources{sources_of(index)};
+    std::vector<std::vector<LevelSources>> sources{sources_of(index)};
     Bytes bytes = encode_node(written[0]);
     HC_CHECK(store->core().append(ByteSpan(bytes)));
     remember(seq, written, sources);
     return {};
   }
 
-  static std::vector<internal::NodeRef> sources_of(const std::vector<PtrRef>& index) {
-    std::vector<internal::NodeRef> out;
+  // Per level: the node's own source (its superseded stored version, may be null), then
+  // the sources it adopted.
+  using LevelSources = std::vector<internal::NodeRef>;
+  static std::vector<LevelSources> sources_of(const std::vector<PtrRef>& index) {
+    std::vector<LevelSources> out;
     out.reserve(index.size());
-    for (const PtrRef& rec : index) out.push_back(rec->node->source);
+    for (const PtrRef& rec : index) {
+      LevelSources& l = out.emplace_back();
+      l.reserve(1 + rec->node->adopted.size());
+      l.push_back(rec->node->source);
+      l.insert(l.end(), rec->node->adopted.begin(), rec->node->adopted.end());
+    }
     return out;
   }
 
@@ -489,7 +545,7 @@ struct TreeWriter::State {
   // `sources`: the new nodes go to the cache with the key bytes the writer holds (no
   // lookups), and the stored nodes they replace leave it (only older versions reach them).
   void remember(uint64_t first, const std::vector<NodeBlock>& written,
-                const std::vector<std::vector<internal::NodeRef>>& sources) {
+                const std::vector<std::vector<LevelSources>>& sources) {
     std::vector<CachedNode::KeyBytes> keys;
     for (size_t b = 0; b < written.size(); ++b) {
       const NodeBlock& block = written[b];
@@ -497,24 +553,29 @@ struct TreeWriter::State {
       bool deletion = is_deletion_block(block, seq);
       for (size_t j = 0; j < block.levels.size(); ++j) {
         const Level& level = block.levels[j];
-        const CachedNode* src = sources[b][j].get();
+        const LevelSources& held = sources[b][j];
         keys.assign(level.keys.size(), CachedNode::KeyBytes{});
         for (size_t i = 0; i < level.keys.size(); ++i) {
           uint64_t k = level.keys[i];
           if (k >= first && k - first < written.size()) {
             const NodeBlock& kb = written[k - first];
             keys[i] = {true, kb.key, kb.value.has_value(), true, kb.value ? ByteSpan(*kb.value) : ByteSpan()};
-          } else if (src) {
-            size_t at = src->find_key(k);
-            if (at < src->key_count()) keys[i] = src->key_bytes_of(at);
+          } else {
+            for (const internal::NodeRef& src : held) {
+              size_t at = src ? src->find_key(k) : SIZE_MAX;
+              if (src && at < src->key_count()) {
+                keys[i] = src->key_bytes_of(at);
+                break;
+              }
+            }
           }
         }
         store->remember_node(seq, uint32_t(j), level, block.key, deletion, keys);
       }
     }
-    for (const auto& list : sources) {
-      for (const internal::NodeRef& src : list) {
-        if (src) store->drop(src->seq(), src->level());
+    for (const auto& block : sources) {
+      for (const LevelSources& held : block) {
+        if (held[0]) store->drop(held[0]->seq(), held[0]->level());
       }
     }
   }
@@ -527,7 +588,7 @@ struct TreeWriter::State {
     // The blocks go to the cache after the append: the next batch reads them first.
     std::vector<NodeBlock> written;
     written.reserve(pending.size());
-    std::vector<std::vector<internal::NodeRef>> sources;
+    std::vector<std::vector<LevelSources>> sources;
     sources.reserve(pending.size());
     for (size_t i = 0; i < pending.size(); ++i) {
       PendingBlock& p = pending[i];
@@ -549,7 +610,7 @@ struct TreeWriter::State {
           }
         }
       }
-      written.push_back(block_of(p.key, p.value, index));
+      written.push_back(block_of(std::move(p.key), std::move(p.value), index));
       sources.push_back(sources_of(index));
       blocks.push_back(encode_node(written.back()));
     }

@@ -8,6 +8,7 @@
 #include "hypercore/fault_storage.hpp"
 #include "hypercore/internal/core_format.hpp"
 #include "hypercore/bytes.hpp"
+#include "bee/bee.hpp"
 
 using namespace hypercore;
 
@@ -57,6 +58,29 @@ int main(int argc, char** argv) {
       "0a050a030a01041201621a00",
       "0a08687970657262656512260a20cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd12020102",
   };
+  // A whole bee for fuzz_bee_tree: spec §9.2's ten puts and two deletes (splits, merge),
+  // then a batch, written by our writer.
+  Bytes tree_input;
+  {
+    auto core = std::shared_ptr<Core>(std::move(*Core::create(make_memory_storage(), KeyPair::from_seed(Seed{}))));
+    auto db = std::move(*bee::Bee::open(core));
+    for (int i = 0; i < 10; i++) {
+      std::string k = "0" + std::to_string(i), v(1, static_cast<char>('a' + i));
+      (void)db->put(as_bytes(k), as_bytes(v));
+    }
+    (void)db->del(as_bytes("04"));
+    (void)db->del(as_bytes("05"));
+    auto batch = db->batch();
+    for (int i = 0; i < 12; i++) (void)batch.put(as_bytes("k" + std::to_string(i)), as_bytes("v"));
+    (void)batch.flush();
+    for (uint64_t i = 0; i < core->length(); i++) {
+      Bytes b = *core->get(i);
+      tree_input.push_back(static_cast<uint8_t>(b.size()));
+      tree_input.push_back(static_cast<uint8_t>(b.size() >> 8));
+      tree_input.insert(tree_input.end(), b.begin(), b.end());
+    }
+  }
+  write_file(root / "bee_tree" / "seed0", tree_input);
   int n = 0;
   for (const char* hex : bee_blocks) {
     write_file(root / "bee_node" / ("seed" + std::to_string(n++)), *from_hex(hex));
