@@ -60,10 +60,12 @@ Result<NodeRef> BlockStore::load_tree_node(uint64_t seq, uint64_t offset) {
     if (level.keys[i] != seq) continue;
     keys[i] = {true, block.key, block.value.has_value(), true, block.value ? ByteSpan(*block.value) : ByteSpan()};
   }
-  return build_node(seq, uint32_t(offset), level, block.key, is_deletion_block(block, seq), keys);
+  NodeRef node = make_node(seq, uint32_t(offset), level, block.key, is_deletion_block(block, seq), keys);
+  insert(node.get());
+  return node;
 }
 
-NodeRef BlockStore::build_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
                                std::vector<CachedNode::KeyBytes>& keys) {
   // Keys before the node's own block are inlined (all of them, in a well-formed tree);
   // the cache is probed for all the unknown ones first, so their misses overlap.
@@ -86,15 +88,11 @@ NodeRef BlockStore::build_node(uint64_t seq, uint32_t offset, const Level& level
     keys[i] = CachedNode::bytes_of(**e);
     holds.push_back(std::move(*e));
   }
-  NodeRef node = CachedNode::make(seq, offset, level, own_key, own_deletion, keys);
-  insert(node.get());
-  return node;
+  return CachedNode::make(seq, offset, level, own_key, own_deletion, keys);
 }
 
-void BlockStore::remember_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
-                               std::vector<CachedNode::KeyBytes>& keys) {
-  if (offset >= kEntryLevel || find(seq, offset)) return;
-  build_node(seq, offset, level, own_key, own_deletion, keys);
+void BlockStore::remember(const NodeRef& node) {
+  if (node->seq() > newest_seq_ || !find(node->seq(), node->level())) insert(node.get());
 }
 
 void BlockStore::drop(uint64_t seq, uint32_t level) {
@@ -120,6 +118,7 @@ void BlockStore::insert(const CacheItem* item) {
     slots_.push_back(nullptr);
   }
   item->retain();
+  newest_seq_ = std::max(newest_seq_, item->seq());
   slots_[k] = item;
   ++used_;
   bytes_ += charge(item);

@@ -1,5 +1,7 @@
 #include "bee/messages.hpp"
 
+#include <cstring>
+
 namespace bee {
 
 namespace {
@@ -19,14 +21,6 @@ void put_bytes_field(Bytes& out, uint8_t tag, ByteSpan bytes) {
   out.push_back(tag);
   put_varint(out, bytes.size());
   out.insert(out.end(), bytes.begin(), bytes.end());
-}
-
-// Empty packed lists are omitted entirely, as the reference does.
-void put_packed(Bytes& out, uint8_t tag, const std::vector<uint64_t>& nums) {
-  if (nums.empty()) return;
-  Bytes body;
-  for (uint64_t n : nums) put_varint(body, n);
-  put_bytes_field(out, tag, body);
 }
 
 // A protobuf reader over untrusted bytes.
@@ -155,19 +149,66 @@ Result<Header> decode_header(ByteSpan block) {
   return h;
 }
 
-Bytes encode_node(const NodeBlock& node) {
-  Bytes index;
-  for (const Level& l : node.levels) {
-    Bytes level;
-    put_packed(level, 0x0a, l.keys);
-    put_packed(level, 0x12, l.children);
-    put_bytes_field(index, 0x0a, level);  // always emitted, even when empty
+// Sizes first, then one pass into one buffer: a block is encoded per write, and the
+// nested length-prefixed fields would otherwise cost a buffer each.
+namespace {
+size_t varint_size(uint64_t n) {
+  size_t s = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++s;
   }
-  Bytes out;
-  out.reserve(index.size() + node.key.size() + (node.value ? node.value->size() : 0) + 16);
-  put_bytes_field(out, 0x0a, index);
-  put_bytes_field(out, 0x12, node.key);
-  if (node.value) put_bytes_field(out, 0x1a, *node.value);
+  return s;
+}
+size_t field_size(size_t body) { return 1 + varint_size(body) + body; }
+size_t packed_size(const std::vector<uint64_t>& nums) {
+  size_t s = 0;
+  for (uint64_t n : nums) s += varint_size(n);
+  return s;
+}
+uint8_t* write_varint(uint8_t* at, uint64_t n) {
+  while (n >= 0x80) {
+    *at++ = static_cast<uint8_t>(n | 0x80);
+    n >>= 7;
+  }
+  *at++ = static_cast<uint8_t>(n);
+  return at;
+}
+uint8_t* write_header(uint8_t* at, uint8_t tag, size_t len) {
+  *at++ = tag;
+  return write_varint(at, len);
+}
+uint8_t* write_bytes(uint8_t* at, uint8_t tag, ByteSpan bytes) {
+  at = write_header(at, tag, bytes.size());
+  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+  return at + bytes.size();
+}
+// Empty packed lists are omitted entirely, as the reference does.
+uint8_t* write_packed(uint8_t* at, uint8_t tag, const std::vector<uint64_t>& nums, size_t body) {
+  if (nums.empty()) return at;
+  at = write_header(at, tag, body);
+  for (uint64_t n : nums) at = write_varint(at, n);
+  return at;
+}
+}  // namespace
+
+Bytes encode_node(const NodeBlock& node) {
+  auto level_size = [](const Level& l) {
+    return (l.keys.empty() ? 0 : field_size(packed_size(l.keys))) +
+           (l.children.empty() ? 0 : field_size(packed_size(l.children)));
+  };
+  size_t index = 0;
+  for (const Level& l : node.levels) index += field_size(level_size(l));  // always emitted, even when empty
+  size_t total = field_size(index) + field_size(node.key.size()) + (node.value ? field_size(node.value->size()) : 0);
+  Bytes out(total);
+  uint8_t* at = write_header(out.data(), 0x0a, index);
+  for (const Level& l : node.levels) {
+    at = write_header(at, 0x0a, level_size(l));
+    at = write_packed(at, 0x0a, l.keys, packed_size(l.keys));
+    at = write_packed(at, 0x12, l.children, packed_size(l.children));
+  }
+  at = write_bytes(at, 0x12, node.key);
+  if (node.value) at = write_bytes(at, 0x1a, *node.value);
   return out;
 }
 

@@ -3,9 +3,13 @@
 // reference has them, because inside a batch they decide the bytes of the blocks.
 #include "bee/internal/tree_writer.hpp"
 
+#include "bee/internal/free_list_resource.hpp"
+#include "bee/internal/key_compare.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -30,10 +34,16 @@ struct Ptr {
   std::shared_ptr<TreeNode> node;  // null until loaded
 };
 using PtrRef = std::shared_ptr<Ptr>;
+// A block's levels: index[j] = record of the node at level j. From the writer's pool.
+using Index = std::pmr::vector<PtrRef>;
 
+// Allocated from the writer's pool, vectors included (uses-allocator construction).
 struct TreeNode {
-  std::vector<uint64_t> keys;  // key pointers (block seqs) in key order
-  std::vector<PtrRef> children;
+  using allocator_type = std::pmr::polymorphic_allocator<>;
+  TreeNode(std::allocator_arg_t, const allocator_type& alloc) : keys(alloc), children(alloc) {}
+
+  std::pmr::vector<uint64_t> keys;  // key pointers (block seqs) in key order
+  std::pmr::vector<PtrRef> children;
   bool changed = false;
   // The cached node this one was loaded from: its inline key bytes answer comparisons for
   // the keys still at their loaded positions, without a cache probe per key.
@@ -59,10 +69,14 @@ CachedNode::KeyBytes held_bytes(const internal::NodeRef& source, const std::vect
   return {};
 }
 
-// `to` takes keys from `from`: it can find their bytes where `from` does.
+// `to` takes keys from `from`: it can find their bytes where `from` does. Bounded: a
+// node near the root would otherwise collect a source per split below it in a batch,
+// and a key found in none costs one cache lookup, not a wrong answer.
+constexpr size_t kMaxAdopted = 8;
+
 void adopt(TreeNode& to, const TreeNode& from) {
   auto add = [&](const internal::NodeRef& r) {
-    if (!r || r.get() == to.source.get()) return;
+    if (!r || r.get() == to.source.get() || to.adopted.size() >= kMaxAdopted) return;
     for (const internal::NodeRef& a : to.adopted) {
       if (a.get() == r.get()) return;
     }
@@ -76,7 +90,7 @@ struct PendingBlock {
   uint64_t seq;
   Bytes key;
   std::optional<Bytes> value;
-  std::vector<PtrRef> index;  // index[j] = record of the node at level j
+  Index index;
 };
 
 struct Search {
@@ -84,14 +98,7 @@ struct Search {
   size_t i;  // match, or the insertion point (first key greater than the target)
 };
 
-int compare_bytes(ByteSpan a, ByteSpan b) {
-  size_t n = std::min(a.size(), b.size());
-  if (n > 0) {
-    int c = std::memcmp(a.data(), b.data(), n);
-    if (c != 0) return c;
-  }
-  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
-}
+int compare_bytes(ByteSpan a, ByteSpan b) { return compare_keys(a, b); }
 
 bool same_value(const std::optional<Bytes>& a, const std::optional<ByteSpan>& b) {
   if (!a || !b) return !a && !b;
@@ -105,7 +112,7 @@ std::optional<Bytes> owned(std::optional<ByteSpan> v) {
 
 Level level_of(const TreeNode& node) {
   Level level;
-  level.keys = node.keys;
+  level.keys.assign(node.keys.begin(), node.keys.end());
   level.children.reserve(node.children.size() * 2);
   for (const PtrRef& c : node.children) {
     level.children.push_back(c->seq);
@@ -114,7 +121,7 @@ Level level_of(const TreeNode& node) {
   return level;
 }
 
-NodeBlock block_of(Bytes key, std::optional<Bytes> value, const std::vector<PtrRef>& index) {
+NodeBlock block_of(Bytes key, std::optional<Bytes> value, const Index& index) {
   NodeBlock block;
   block.key = std::move(key);
   block.value = std::move(value);
@@ -126,6 +133,14 @@ NodeBlock block_of(Bytes key, std::optional<Bytes> value, const std::vector<PtrR
 }  // namespace
 
 struct TreeWriter::State {
+  // Node and record allocations of the ops: many small objects made and dropped per op
+  // or batch. Declared first so it outlives every node. Not thread-safe, as the writer.
+  FreeListResource pool;
+  template <class T, class... Args>
+  std::shared_ptr<T> make(Args&&... args) {
+    return std::allocate_shared<T>(std::pmr::polymorphic_allocator<T>(&pool), std::forward<Args>(args)...);
+  }
+
   std::shared_ptr<BlockStore> store;
   BeeOptions options;
 
@@ -211,13 +226,13 @@ struct TreeWriter::State {
   // The store checks that the level exists and has one child more than keys (or none).
   Result<NodePtr> load_stored(uint64_t seq, uint64_t offset) {
     HC_TRY(level, store->tree_node(seq, offset));
-    auto node = std::make_shared<TreeNode>();
+    auto node = make<TreeNode>();
     size_t keys = level->key_count();
     node->keys.resize(keys);
     for (size_t i = 0; i < keys; ++i) node->keys[i] = level->key_seq(i);
     node->children.reserve(level->child_count());
     for (size_t i = 0; i < level->child_count(); ++i) {
-      node->children.push_back(std::make_shared<Ptr>(Ptr{level->child_seq(i), level->child_offset(i), nullptr}));
+      node->children.push_back(make<Ptr>(Ptr{level->child_seq(i), level->child_offset(i), nullptr}));
     }
     node->source = std::move(level);
     return node;
@@ -269,7 +284,11 @@ struct TreeWriter::State {
   Result<bool> put(ByteSpan key, std::optional<ByteSpan> value, const Cas& cas, bool always_duplicate) {
     HC_CHECK(ensure_header());
     HC_TRY(loaded_root, root());
-    NodePtr root_node = loaded_root ? loaded_root : std::make_shared<TreeNode>(TreeNode{{}, {}, true, {}, {}});
+    NodePtr root_node = loaded_root;
+    if (!root_node) {
+      root_node = make<TreeNode>();
+      root_node->changed = true;
+    }
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
@@ -306,9 +325,13 @@ struct TreeWriter::State {
     while (node->keys.size() > kMaxKeys) {
       auto [median, right] = split(*node);
       if (stack.empty()) {
-        auto left_rec = std::make_shared<Ptr>(Ptr{0, 0, node});
-        auto right_rec = std::make_shared<Ptr>(Ptr{0, 0, right});
-        root_node = std::make_shared<TreeNode>(TreeNode{{median}, {left_rec, right_rec}, true, {}, {}});
+        auto left_rec = make<Ptr>(Ptr{0, 0, node});
+        auto right_rec = make<Ptr>(Ptr{0, 0, right});
+        root_node = make<TreeNode>();
+        root_node->keys.push_back(median);
+        root_node->children.push_back(std::move(left_rec));
+        root_node->children.push_back(std::move(right_rec));
+        root_node->changed = true;
         adopt(*root_node, *node);
         break;
       }
@@ -318,7 +341,7 @@ struct TreeWriter::State {
       HC_TRY(at, search(*parent, median_key));
       parent->keys.insert(parent->keys.begin() + static_cast<ptrdiff_t>(at.i), median);
       parent->children.insert(parent->children.begin() + static_cast<ptrdiff_t>(at.i + 1),
-                              std::make_shared<Ptr>(Ptr{0, 0, right}));
+                              make<Ptr>(Ptr{0, 0, right}));
       parent->changed = true;
       adopt(*parent, *node);
       node = parent;
@@ -330,7 +353,7 @@ struct TreeWriter::State {
   // The node keeps the first 4 keys (5 children); the 5th key moves up; the rest go right.
   std::pair<uint64_t, NodePtr> split(TreeNode& node) {
     size_t half = node.keys.size() >> 1;
-    auto right = std::make_shared<TreeNode>();
+    auto right = make<TreeNode>();
     right->keys.assign(node.keys.end() - static_cast<ptrdiff_t>(half), node.keys.end());
     node.keys.resize(node.keys.size() - half);
     uint64_t median = node.keys.back();
@@ -494,7 +517,7 @@ struct TreeWriter::State {
   }
 
   // Pre-order over the changed nodes: their records get (seq, offset) and join the index.
-  static uint64_t visit_changed(TreeNode& node, uint64_t seq, std::vector<PtrRef>& index) {
+  static uint64_t visit_changed(TreeNode& node, uint64_t seq, Index& index) {
     uint64_t offset = index.size();
     index.push_back(nullptr);
     node.changed = false;
@@ -509,9 +532,9 @@ struct TreeWriter::State {
 
   // §5.2: level 0 is the root, then the changed nodes in pre-order.
   Result<void> write(const NodePtr& root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
-    std::vector<PtrRef> index;
+    Index index(&pool);
     visit_changed(*root_node, seq, index);
-    index[0] = std::make_shared<Ptr>(Ptr{seq, 0, root_node});
+    index[0] = make<Ptr>(Ptr{seq, 0, root_node});
     current_seq.reset();
 
     if (batch) {
@@ -519,33 +542,25 @@ struct TreeWriter::State {
       return {};
     }
     std::vector<NodeBlock> written{block_of(Bytes(key.begin(), key.end()), owned(value), index)};
-    std::vector<std::vector<LevelSources>> sources{sources_of(index)};
     Bytes bytes = encode_node(written[0]);
+    Prepared prepared = prepare(seq, written, {&index});
     HC_CHECK(store->core().append(ByteSpan(bytes)));
-    remember(seq, written, sources);
+    remember(prepared);
     return {};
   }
 
-  // Per level: the node's own source (its superseded stored version, may be null), then
-  // the sources it adopted.
-  using LevelSources = std::vector<internal::NodeRef>;
-  static std::vector<LevelSources> sources_of(const std::vector<PtrRef>& index) {
-    std::vector<LevelSources> out;
-    out.reserve(index.size());
-    for (const PtrRef& rec : index) {
-      LevelSources& l = out.emplace_back();
-      l.reserve(1 + rec->node->adopted.size());
-      l.push_back(rec->node->source);
-      l.insert(l.end(), rec->node->adopted.begin(), rec->node->adopted.end());
-    }
-    return out;
-  }
+  // The cache items of appended blocks: made while the writer's nodes (which hold the key
+  // bytes) are alive, inserted once the append succeeded.
+  struct Prepared {
+    std::vector<internal::NodeRef> nodes;
+    std::vector<std::pair<uint64_t, uint32_t>> superseded;  // stored nodes the blocks replace
+  };
 
-  // After an append of blocks first.., whose levels were written from nodes loaded from
-  // `sources`: the new nodes go to the cache with the key bytes the writer holds (no
-  // lookups), and the stored nodes they replace leave it (only older versions reach them).
-  void remember(uint64_t first, const std::vector<NodeBlock>& written,
-                const std::vector<std::vector<LevelSources>>& sources) {
+  // Blocks first.. hold `written`, whose levels were encoded from the nodes of `indexes`:
+  // their key bytes come from the pending blocks and the nodes' sources, no lookups.
+  Prepared prepare(uint64_t first, const std::vector<NodeBlock>& written,
+                   const std::vector<const Index*>& indexes) {
+    Prepared out;
     std::vector<CachedNode::KeyBytes> keys;
     for (size_t b = 0; b < written.size(); ++b) {
       const NodeBlock& block = written[b];
@@ -553,7 +568,7 @@ struct TreeWriter::State {
       bool deletion = is_deletion_block(block, seq);
       for (size_t j = 0; j < block.levels.size(); ++j) {
         const Level& level = block.levels[j];
-        const LevelSources& held = sources[b][j];
+        const TreeNode& node = *(*indexes[b])[j]->node;
         keys.assign(level.keys.size(), CachedNode::KeyBytes{});
         for (size_t i = 0; i < level.keys.size(); ++i) {
           uint64_t k = level.keys[i];
@@ -561,23 +576,21 @@ struct TreeWriter::State {
             const NodeBlock& kb = written[k - first];
             keys[i] = {true, kb.key, kb.value.has_value(), true, kb.value ? ByteSpan(*kb.value) : ByteSpan()};
           } else {
-            for (const internal::NodeRef& src : held) {
-              size_t at = src ? src->find_key(k) : SIZE_MAX;
-              if (src && at < src->key_count()) {
-                keys[i] = src->key_bytes_of(at);
-                break;
-              }
-            }
+            keys[i] = held_bytes(node.source, node.adopted, k);
           }
         }
-        store->remember_node(seq, uint32_t(j), level, block.key, deletion, keys);
+        out.nodes.push_back(store->make_node(seq, uint32_t(j), level, block.key, deletion, keys));
+        if (node.source) out.superseded.emplace_back(node.source->seq(), node.source->level());
       }
     }
-    for (const auto& block : sources) {
-      for (const LevelSources& held : block) {
-        if (held[0]) store->drop(held[0]->seq(), held[0]->level());
-      }
-    }
+    return out;
+  }
+
+  // After the append: the new nodes join the cache and the stored nodes they replace
+  // leave it (only older versions reach those).
+  void remember(const Prepared& prepared) {
+    for (const internal::NodeRef& n : prepared.nodes) store->remember(n);
+    for (const auto& [seq, level] : prepared.superseded) store->drop(seq, level);
   }
 
   // §5.7: every block but the last loses its superseded root and the levels rewritten later
@@ -588,11 +601,9 @@ struct TreeWriter::State {
     // The blocks go to the cache after the append: the next batch reads them first.
     std::vector<NodeBlock> written;
     written.reserve(pending.size());
-    std::vector<std::vector<LevelSources>> sources;
-    sources.reserve(pending.size());
     for (size_t i = 0; i < pending.size(); ++i) {
       PendingBlock& p = pending[i];
-      std::vector<PtrRef>& index = p.index;
+      Index& index = p.index;
       if (i + 1 < pending.size()) {
         index[0] = nullptr;
         size_t j = 0;
@@ -611,14 +622,20 @@ struct TreeWriter::State {
         }
       }
       written.push_back(block_of(std::move(p.key), std::move(p.value), index));
-      sources.push_back(sources_of(index));
       blocks.push_back(encode_node(written.back()));
+    }
+    Prepared prepared;
+    if (!pending.empty()) {
+      std::vector<const Index*> indexes;
+      indexes.reserve(pending.size());
+      for (const PendingBlock& p : pending) indexes.push_back(&p.index);
+      prepared = prepare(pending.front().seq, written, indexes);
     }
     end_batch();
     if (blocks.empty()) return {};
     std::vector<ByteSpan> spans(blocks.begin(), blocks.end());
     HC_CHECK(store->core().append(std::span<const ByteSpan>(spans)));
-    remember(length() - written.size(), written, sources);
+    remember(prepared);
     return {};
   }
 
@@ -628,6 +645,7 @@ struct TreeWriter::State {
     pending.clear();
     stored_root.reset();
     current_seq.reset();
+    pool.release();  // no node outlives its batch: a large batch's memory goes back now
   }
 
   Result<std::optional<Entry>> get(ByteSpan key) {

@@ -3,9 +3,10 @@
 // read by one operation is not decoded again by the next.
 //
 // The cache holds two kinds of items (cache_items.hpp): a block's entry (key, value) and a
-// tree node with its keys' bytes inline. Policy: CLOCK over a dense slot array (a hit only
-// sets a bit), found through an open-addressing index; memory is bounded by the bytes of
-// the items plus their share of the slot array and index.
+// tree node with its keys' bytes and values inline, so a get probes once per level and a
+// scan once per node. Policy: CLOCK over a dense slot array (a hit only sets a bit), found
+// through an open-addressing index (linear probing, backward-shift deletion); memory is
+// bounded by the bytes of the items plus their share of the slot array and index.
 #pragma once
 
 #include <memory>
@@ -44,11 +45,12 @@ class BlockStore {
   // Block 0 decoded as a header; errc::corrupt if it is not a hyperbee header.
   Result<Header> header();
 
-  // Caches a tree node of a block the caller has just appended, as it encoded it, with
-  // what it knows of the keys' bytes (others are looked up): the next writes descend
-  // into those nodes and would otherwise read them back.
-  void remember_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
-                     std::vector<CachedNode::KeyBytes>& keys);
+  // A tree node of a block the caller is appending, made with what it knows of the keys'
+  // bytes (the others are looked up), and cached by remember() once the block is in the
+  // core: the next writes descend into those nodes and would otherwise read them back.
+  NodeRef make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+                    std::vector<CachedNode::KeyBytes>& keys);
+  void remember(const NodeRef& node);
   // Drops a cached node or entry (the writer's superseded nodes: only older versions can
   // still reach them, so they should not take the newest version's memory).
   void drop(uint64_t seq, uint32_t level);
@@ -87,8 +89,6 @@ class BlockStore {
   Result<EntryRef> load_entry(uint64_t seq);
   Result<NodeRef> load_tree_node(uint64_t seq, uint64_t offset);
   Result<NodeBlock> decode(uint64_t seq);
-  NodeRef build_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
-                     std::vector<CachedNode::KeyBytes>& keys);
   void insert(const CacheItem* item);
   void make_room(size_t charge);
   void erase_slot(size_t slot);
@@ -99,6 +99,7 @@ class BlockStore {
   size_t bytes_ = 0;
   size_t used_ = 0;
   size_t hand_ = 0;
+  uint64_t newest_seq_ = 0;  // no item above it: a remembered block needs no lookup
   size_t mask_ = 0;
   std::vector<const CacheItem*> slots_;  // the CLOCK ring; null: free
   std::vector<uint32_t> free_;

@@ -1,7 +1,7 @@
 // What the BlockStore cache holds, each item in one allocation so a lookup touches one
 // contiguous piece of memory: a block's entry (key, value, delete flag) and a decoded tree
-// node with the bytes of its keys copied inline, so a binary search in a node reads no other
-// block. Reference counts are plain integers: a Bee and everything made from it are used from
+// node with the bytes of its keys (and their values) copied inline, so a binary search in a
+// node reads no other block. Reference counts are plain integers: a Bee and everything made from it are used from
 // one thread at a time (bee.hpp), and an atomic count per level of every lookup costs more
 // than the rest of the lookup.
 #pragma once
@@ -198,11 +198,16 @@ using EntryRef = Handle<CachedEntry>;
 bool is_deletion_block(const NodeBlock& block, uint64_t seq);
 using NodeRef = Handle<CachedNode>;
 
+// Item memory: see cache_items.cpp. `size` is rounded up to what is actually allocated.
+void* allocate_item(size_t& size);
+void free_item(void* p, size_t size);
+
 inline void CacheItem::release() const {
   if (--refs_ != 0) return;
+  size_t size = size_;
   if (kind_ == Kind::entry) static_cast<const CachedEntry*>(this)->~CachedEntry();
   else static_cast<const CachedNode*>(this)->~CachedNode();
-  ::operator delete(const_cast<CacheItem*>(this));
+  free_item(const_cast<CacheItem*>(this), size);
 }
 
 }  // namespace bee::internal

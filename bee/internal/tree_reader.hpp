@@ -13,6 +13,7 @@
 
 #include "bee/bee.hpp"
 #include "bee/internal/block_store.hpp"
+#include "bee/internal/key_compare.hpp"
 
 namespace bee::internal {
 
@@ -21,12 +22,7 @@ namespace bee::internal {
 inline constexpr size_t kMaxTreeDepth = 64;
 
 // Unsigned lexicographic byte order, the order of every key (spec conventions).
-inline std::strong_ordering compare_bytes(ByteSpan a, ByteSpan b) {
-  size_t n = std::min(a.size(), b.size());
-  int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
-  if (c != 0) return c < 0 ? std::strong_ordering::less : std::strong_ordering::greater;
-  return a.size() <=> b.size();
-}
+inline std::strong_ordering compare_bytes(ByteSpan a, ByteSpan b) { return compare_keys(a, b) <=> 0; }
 
 // One tree node: level `offset` of block `seq`, kept alive (and its key bytes with it)
 // while the node is held, whatever the cache evicts.
