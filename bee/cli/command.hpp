@@ -57,5 +57,7 @@ int report_error(const Invocation& inv, const hypercore::Error& error, std::stri
 // Writes to stdout (binary-safe); failures surface when main flushes stdout.
 void print(std::string_view text);
 void print_bytes(hypercore::ByteSpan data);
+// What `create` commands print: the key in hex, or {key, discoveryKey, id} with --json.
+int print_created(const Invocation& inv, const hypercore::Hash& key);
 
 }  // namespace bee::cli

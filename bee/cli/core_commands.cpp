@@ -80,20 +80,8 @@ int run_create(const Invocation& inv) {
   auto core = Core::create(*storage, key_pair);
   if (!core) return report_error(inv, core.error());
   auto key = (*core)->key();
-  auto discovery_key = (*core)->discovery_key();
   if (auto closed = (*core)->close(); !closed) return report_error(inv, closed.error());
-
-  if (inv.args.has("json")) {
-    print(JsonObject()
-              .string("key", to_hex(key))
-              .string("discoveryKey", to_hex(discovery_key))
-              .string("id", hypercore::key_to_id(key))
-              .str() +
-          "\n");
-  } else {
-    print(to_hex(key) + "\n");
-  }
-  return kExitOk;
+  return print_created(inv, key);
 }
 
 // ---------------------------------------------------------------- append
@@ -299,5 +287,19 @@ constexpr Command kCoreCommands[] = {
 }  // namespace
 
 std::span<const Command> core_commands() { return kCoreCommands; }
+
+int print_created(const Invocation& inv, const hypercore::Hash& key) {
+  if (inv.args.has("json")) {
+    print(JsonObject()
+              .string("key", to_hex(key))
+              .string("discoveryKey", to_hex(hypercore::discovery_key(key)))
+              .string("id", hypercore::key_to_id(key))
+              .str() +
+          "\n");
+  } else {
+    print(to_hex(key) + "\n");
+  }
+  return kExitOk;
+}
 
 }  // namespace bee::cli

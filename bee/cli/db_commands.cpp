@@ -38,19 +38,8 @@ int run_create(const Invocation& inv) {
   Bytes header = encode_header(Header{"hyperbee", metadata});
   if (auto appended = store->core->append(header); !appended) return report_error(inv, appended.error());
   auto key = store->core->key();
-  auto discovery_key = store->core->discovery_key();
   if (auto closed = store->close(); !closed) return report_error(inv, closed.error());
-  if (inv.args.has("json")) {
-    print(JsonObject()
-              .string("key", to_hex(key))
-              .string("discoveryKey", to_hex(discovery_key))
-              .string("id", hypercore::key_to_id(key))
-              .str() +
-          "\n");
-  } else {
-    print(to_hex(key) + "\n");
-  }
-  return kExitOk;
+  return print_created(inv, key);
 }
 
 // ---------------------------------------------------------------- put / del
