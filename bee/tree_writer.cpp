@@ -3,88 +3,25 @@
 // reference has them, because inside a batch they decide the bytes of the blocks.
 #include "bee/internal/tree_writer.hpp"
 
-#include "bee/internal/free_list_resource.hpp"
-#include "bee/internal/key_compare.hpp"
-
 #include <algorithm>
-#include <cstring>
-#include <functional>
-#include <memory_resource>
 #include <string>
 #include <vector>
+
+#include "bee/internal/free_list_resource.hpp"
+#include "bee/internal/key_compare.hpp"
+#include "bee/internal/writer_nodes.hpp"
 
 namespace bee::internal {
 
 using hypercore::errc;
 using hypercore::fail;
 
+using namespace writer;
+
 namespace {
 
 constexpr size_t kMaxKeys = 8;
 constexpr size_t kMinKeys = 4;
-
-struct TreeNode;
-
-// A child pointer. One record can sit both in a parent's child list and in the index of the
-// pending block that last wrote the child; batch compaction renumbers it in place, and the
-// parent then emits the new offset. So records are shared, never copied.
-struct Ptr {
-  uint64_t seq = 0;
-  uint64_t offset = 0;
-  std::shared_ptr<TreeNode> node;  // null until loaded
-};
-using PtrRef = std::shared_ptr<Ptr>;
-// A block's levels: index[j] = record of the node at level j. From the writer's pool.
-using Index = std::pmr::vector<PtrRef>;
-
-// Allocated from the writer's pool, vectors included (uses-allocator construction).
-struct TreeNode {
-  using allocator_type = std::pmr::polymorphic_allocator<>;
-  TreeNode(std::allocator_arg_t, const allocator_type& alloc) : keys(alloc), children(alloc) {}
-
-  std::pmr::vector<uint64_t> keys;  // key pointers (block seqs) in key order
-  std::pmr::vector<PtrRef> children;
-  bool changed = false;
-  // The cached node this one was loaded from: its inline key bytes answer comparisons for
-  // the keys still at their loaded positions, without a cache probe per key.
-  internal::NodeRef source;
-  // Sources of other nodes whose keys moved into this one (a split's median, a rotation,
-  // a merge): searched after `source`, so moved keys need no lookup either.
-  std::vector<internal::NodeRef> adopted;
-  bool leaf() const { return children.empty(); }
-};
-using NodePtr = std::shared_ptr<TreeNode>;
-
-// The bytes of key `seq` as held by the node's sources, if any holds them.
-CachedNode::KeyBytes held_bytes(const internal::NodeRef& source, const std::vector<internal::NodeRef>& adopted,
-                                uint64_t seq) {
-  if (const CachedNode* src = source.get()) {
-    size_t at = src->find_key(seq);
-    if (at < src->key_count()) return src->key_bytes_of(at);
-  }
-  for (const internal::NodeRef& a : adopted) {
-    size_t at = a->find_key(seq);
-    if (at < a->key_count()) return a->key_bytes_of(at);
-  }
-  return {};
-}
-
-// `to` takes keys from `from`: it can find their bytes where `from` does. Bounded: a
-// node near the root would otherwise collect a source per split below it in a batch,
-// and a key found in none costs one cache lookup, not a wrong answer.
-constexpr size_t kMaxAdopted = 8;
-
-void adopt(TreeNode& to, const TreeNode& from) {
-  auto add = [&](const internal::NodeRef& r) {
-    if (!r || r.get() == to.source.get() || to.adopted.size() >= kMaxAdopted) return;
-    for (const internal::NodeRef& a : to.adopted) {
-      if (a.get() == r.get()) return;
-    }
-    to.adopted.push_back(r);
-  };
-  add(from.source);
-  for (const internal::NodeRef& a : from.adopted) add(a);
-}
 
 struct PendingBlock {
   uint64_t seq;
@@ -177,7 +114,7 @@ struct TreeWriter::State {
   Result<Bytes> key_bytes(uint64_t seq, const TreeNode& holder) {
     if (current_seq && seq == *current_seq) return Bytes(current_key.begin(), current_key.end());
     if (const PendingBlock* p = pending_at(seq)) return p->key;
-    if (auto held = held_bytes(holder.source, holder.adopted, seq); held.known) {
+    if (auto held = held_bytes(holder, seq); held.known) {
       return Bytes(held.key.begin(), held.key.end());
     }
     HC_TRY(block, store->entry(seq));
@@ -200,7 +137,7 @@ struct TreeWriter::State {
       if (auto k = src->key(i)) return compare_bytes(key, *k);
     }
     if (!pending_at(node.keys[i]) && !(current_seq && node.keys[i] == *current_seq)) {
-      if (auto held = held_bytes(node.source, node.adopted, node.keys[i]); held.known) {
+      if (auto held = held_bytes(node, node.keys[i]); held.known) {
         return compare_bytes(key, held.key);
       }
     }
@@ -543,54 +480,10 @@ struct TreeWriter::State {
     }
     std::vector<NodeBlock> written{block_of(Bytes(key.begin(), key.end()), owned(value), index)};
     Bytes bytes = encode_node(written[0]);
-    Prepared prepared = prepare(seq, written, {&index});
+    PreparedNodes prepared = prepare_nodes(*store, seq, written, {&index});
     HC_CHECK(store->core().append(ByteSpan(bytes)));
-    remember(prepared);
+    remember_nodes(*store, prepared);
     return {};
-  }
-
-  // The cache items of appended blocks: made while the writer's nodes (which hold the key
-  // bytes) are alive, inserted once the append succeeded.
-  struct Prepared {
-    std::vector<internal::NodeRef> nodes;
-    std::vector<std::pair<uint64_t, uint32_t>> superseded;  // stored nodes the blocks replace
-  };
-
-  // Blocks first.. hold `written`, whose levels were encoded from the nodes of `indexes`:
-  // their key bytes come from the pending blocks and the nodes' sources, no lookups.
-  Prepared prepare(uint64_t first, const std::vector<NodeBlock>& written,
-                   const std::vector<const Index*>& indexes) {
-    Prepared out;
-    std::vector<CachedNode::KeyBytes> keys;
-    for (size_t b = 0; b < written.size(); ++b) {
-      const NodeBlock& block = written[b];
-      uint64_t seq = first + b;
-      bool deletion = is_deletion_block(block, seq);
-      for (size_t j = 0; j < block.levels.size(); ++j) {
-        const Level& level = block.levels[j];
-        const TreeNode& node = *(*indexes[b])[j]->node;
-        keys.assign(level.keys.size(), CachedNode::KeyBytes{});
-        for (size_t i = 0; i < level.keys.size(); ++i) {
-          uint64_t k = level.keys[i];
-          if (k >= first && k - first < written.size()) {
-            const NodeBlock& kb = written[k - first];
-            keys[i] = {true, kb.key, kb.value.has_value(), true, kb.value ? ByteSpan(*kb.value) : ByteSpan()};
-          } else {
-            keys[i] = held_bytes(node.source, node.adopted, k);
-          }
-        }
-        out.nodes.push_back(store->make_node(seq, uint32_t(j), level, block.key, deletion, keys));
-        if (node.source) out.superseded.emplace_back(node.source->seq(), node.source->level());
-      }
-    }
-    return out;
-  }
-
-  // After the append: the new nodes join the cache and the stored nodes they replace
-  // leave it (only older versions reach those).
-  void remember(const Prepared& prepared) {
-    for (const internal::NodeRef& n : prepared.nodes) store->remember(n);
-    for (const auto& [seq, level] : prepared.superseded) store->drop(seq, level);
   }
 
   // §5.7: every block but the last loses its superseded root and the levels rewritten later
@@ -624,18 +517,18 @@ struct TreeWriter::State {
       written.push_back(block_of(std::move(p.key), std::move(p.value), index));
       blocks.push_back(encode_node(written.back()));
     }
-    Prepared prepared;
+    PreparedNodes prepared;
     if (!pending.empty()) {
       std::vector<const Index*> indexes;
       indexes.reserve(pending.size());
       for (const PendingBlock& p : pending) indexes.push_back(&p.index);
-      prepared = prepare(pending.front().seq, written, indexes);
+      prepared = prepare_nodes(*store, pending.front().seq, written, indexes);
     }
     end_batch();
     if (blocks.empty()) return {};
     std::vector<ByteSpan> spans(blocks.begin(), blocks.end());
     HC_CHECK(store->core().append(std::span<const ByteSpan>(spans)));
-    remember(prepared);
+    remember_nodes(*store, prepared);
     return {};
   }
 

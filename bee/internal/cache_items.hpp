@@ -142,7 +142,10 @@ class CachedNode : public CacheItem {
     if (s.size == kNotInline || s.value_size == kNotInline) return std::nullopt;
     const uint8_t* k = key_bytes() + s.begin;
     std::optional<Entry> e(std::in_place, Entry{key_seq(i), Bytes(k, k + s.size), std::nullopt});
-    if (s.value_size != kNoValue) e->value.emplace(k + s.size, k + s.size + s.value_size);
+    if (s.value_size != kNoValue) {
+      const uint8_t* v = key_bytes() + s.value_begin;
+      e->value.emplace(v, v + s.value_size);
+    }
     return e;
   }
   // Key i as make() takes it, for a node made from this one.
@@ -151,7 +154,7 @@ class CachedNode : public CacheItem {
     if (s.size == kNotInline) return {};
     const uint8_t* k = key_bytes() + s.begin;
     KeyBytes out{true, ByteSpan(k, s.size), s.value_size != kNoValue, s.value_size != kNotInline, {}};
-    if (out.has_value && out.value_known) out.value = ByteSpan(k + s.size, s.value_size);
+    if (out.has_value && out.value_known) out.value = ByteSpan(key_bytes() + s.value_begin, s.value_size);
     return out;
   }
   // The index of key `seq` in this node, or key_count() (a linear scan: nodes are small).
@@ -168,9 +171,12 @@ class CachedNode : public CacheItem {
 
  private:
   friend class CacheItem;
+  // Offsets from key_bytes(). All keys come before all values, so a binary search reads
+  // a few adjacent cache lines, not one line per key.
   struct Span {
     uint32_t begin;
-    uint32_t size;        // of the key; kNotInline: neither key nor value is inline
+    uint32_t size;  // of the key; kNotInline: neither key nor value is inline
+    uint32_t value_begin;
     uint32_t value_size;  // kNoValue: a value-less put; kNotInline: too large to copy
   };
   static constexpr uint32_t kNotInline = UINT32_MAX;
@@ -179,16 +185,18 @@ class CachedNode : public CacheItem {
   static size_t spans_size(size_t keys) { return (keys * sizeof(Span) + 7) & ~size_t(7); }
   CachedNode(size_t size, uint64_t seq, uint32_t offset) : CacheItem(Kind::node, size, seq, offset) {}
 
-  // Layout after the header: spans[key_count], seqs[key_count + 2 * child_count], bytes.
+  // Layout after the header: spans[key_count]; the own key and the keys' bytes (padded to
+  // 8); seqs[key_count + 2 * child_count]; the values' bytes. What a binary search reads
+  // (spans, keys) is contiguous.
+  static size_t pad8(size_t n) { return (n + 7) & ~size_t(7); }
   const Span* spans() const { return reinterpret_cast<const Span*>(this + 1); }
-  const uint64_t* seqs() const {
-    return reinterpret_cast<const uint64_t*>(reinterpret_cast<const uint8_t*>(spans()) + spans_size(key_count_));
-  }
-  const uint8_t* key_bytes() const { return reinterpret_cast<const uint8_t*>(seqs() + key_count_ + 2 * child_count_); }
+  const uint8_t* key_bytes() const { return reinterpret_cast<const uint8_t*>(spans()) + spans_size(key_count_); }
+  const uint64_t* seqs() const { return reinterpret_cast<const uint64_t*>(key_bytes() + pad8(key_area_)); }
 
   uint32_t key_count_ = 0;
   uint32_t child_count_ = 0;
   uint32_t own_key_size_ = 0;
+  uint32_t key_area_ = 0;  // bytes of the own key and the keys
   bool own_deletion_ = false;
 };
 
@@ -198,16 +206,11 @@ using EntryRef = Handle<CachedEntry>;
 bool is_deletion_block(const NodeBlock& block, uint64_t seq);
 using NodeRef = Handle<CachedNode>;
 
-// Item memory: see cache_items.cpp. `size` is rounded up to what is actually allocated.
-void* allocate_item(size_t& size);
-void free_item(void* p, size_t size);
-
 inline void CacheItem::release() const {
   if (--refs_ != 0) return;
-  size_t size = size_;
   if (kind_ == Kind::entry) static_cast<const CachedEntry*>(this)->~CachedEntry();
   else static_cast<const CachedNode*>(this)->~CachedNode();
-  free_item(const_cast<CacheItem*>(this), size);
+  ::operator delete(const_cast<CacheItem*>(this));
 }
 
 }  // namespace bee::internal
