@@ -21,7 +21,7 @@ using hypercore::as_bytes;
 using State = std::map<std::string, std::string>;
 
 std::string key_of(int i) {
-  char buf[8];
+  char buf[16];  // room for any int, so -O2 sees no possible truncation
   std::snprintf(buf, sizeof buf, "k%02d", i);
   return buf;
 }
