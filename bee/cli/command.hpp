@@ -49,6 +49,8 @@ struct Command {
 // Command tables of each module. db_commands() are top-level (empty group): `bee put ...`.
 std::span<const Command> core_commands();
 std::span<const Command> db_commands();
+// net_commands.cpp: `bee serve`, `bee clone` (top-level).
+std::span<const Command> net_commands();
 
 // One line on stderr, "<name>: <message> (see '<help_ref>')"; returns kExitUsage.
 int usage_error(const Invocation& inv, std::string_view message);

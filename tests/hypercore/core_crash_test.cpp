@@ -71,6 +71,8 @@ void check_store(const std::string& dir, uint64_t acknowledged, int kill_number)
   auto storage = open_directory_storage(dir);
   ASSERT_TRUE(storage);
   auto core = Core::open(*storage);
+  // Killed before its first append returned (a slow start): nothing was promised yet.
+  if (!core && core.error().code == errc::not_found && acknowledged == 0) return;
   ASSERT_TRUE(core) << "after kill " << kill_number << ": " << core.error().to_string();
   ASSERT_GE((*core)->length(), acknowledged) << "after kill " << kill_number << ": acknowledged blocks lost";
   auto verified = (*core)->verify();
@@ -86,11 +88,15 @@ TEST(CoreCrash, KilledWriterLosesNothingAcknowledged) {
   for (const char* durability : {"os", "sync"}) {
     bee_test::TempDir dir;
     std::mt19937 rng(42);
+    uint64_t most = 0;
     for (int kill_number = 0; kill_number < 30; kill_number++) {
       uint64_t acknowledged = run_and_kill(dir.path(), durability, 5 + static_cast<int>(rng() % 60));
       check_store(dir.path(), acknowledged, kill_number);
       if (::testing::Test::HasFatalFailure()) return;
+      most = std::max(most, acknowledged);
     }
+    // The writer must have got somewhere, or the kills tested nothing.
+    EXPECT_GT(most, 0u) << durability << ": no append was ever acknowledged";
   }
 }
 

@@ -1,0 +1,253 @@
+// `bee serve` and `bee clone`: replication over TCP (and WebSocket) with the net/
+// transports. The event loop is net::EventLoop, so no Asio header is included here.
+// See docs/cli.md "Replication".
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "bee/cli/command.hpp"
+#include "bee/cli/db_store.hpp"
+#include "bee/cli/json_out.hpp"
+#include "bee/cli/progress.hpp"
+#include "hypercore/core.hpp"
+#include "hypercore/storage.hpp"
+#include "net/event_loop.hpp"
+#include "net/tcp_transport.hpp"
+#include "net/websocket_transport.hpp"
+
+namespace bee::cli {
+
+namespace {
+
+using hypercore::Core;
+using hypercore::errc;
+using hypercore::to_hex;
+using namespace std::chrono_literals;
+
+int transport_error(const Invocation& inv, const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", inv.name.c_str(), message.c_str());
+  return kExitFailure;
+}
+
+std::optional<uint16_t> parse_port(const std::string& text) {
+  auto v = parse_uint(text);
+  if (!v || *v > 65535) return std::nullopt;
+  return static_cast<uint16_t>(*v);
+}
+
+std::string counters_text(const net::PeerCounters& c) {
+  return "blocks down " + std::to_string(c.blocks_down) + ", bytes down " + std::to_string(c.bytes_down) +
+         ", bytes up " + std::to_string(c.bytes_up);
+}
+
+// ---------------------------------------------------------------- serve
+
+int run_serve(const Invocation& inv) {
+  const std::string& dir = inv.args.positional()[0];
+  std::string host = inv.args.value("host").value_or("127.0.0.1");
+  auto port = parse_port(inv.args.value("port").value_or("0"));
+  if (!port) return usage_error(inv, "--port needs a number from 0 to 65535");
+  std::optional<uint16_t> ws_port;
+  if (auto v = inv.args.value("ws-port")) {
+    ws_port = parse_port(*v);
+    if (!ws_port) return usage_error(inv, "--ws-port needs a number from 0 to 65535");
+  }
+  std::optional<uint64_t> seconds;
+  if (auto v = inv.args.value("seconds")) {
+    seconds = parse_uint(*v);
+    if (!seconds) return usage_error(inv, "--seconds needs a non-negative integer");
+  }
+
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return report_error(inv, {errc::not_found, dir + ": no such directory"});
+  auto storage = hypercore::open_directory_storage(dir);
+  if (!storage) return report_error(inv, storage.error());
+  auto core = Core::open(*storage);
+  if (!core) return report_error(inv, core.error());
+
+  net::EventLoop loop;
+  net::ServerOptions options;
+  options.host = host;
+  options.port = *port;
+  options.setup.cores = {core->get()};
+  options.setup.handlers.on_open = [](net::Peer& peer) {
+    std::fprintf(stderr, "bee serve: peer %s connected\n", peer.remote().c_str());
+  };
+  options.setup.handlers.on_close = [](net::Peer& peer, const std::optional<net::TransportError>& error) {
+    std::fprintf(stderr, "bee serve: peer %s closed (%s; %s)\n", peer.remote().c_str(),
+                 error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str());
+  };
+  auto tcp = net::listen_tcp(loop.context(), options);
+  if (!tcp) return transport_error(inv, tcp.error().to_string());
+  std::unique_ptr<net::Server> ws;
+  if (ws_port) {
+    options.port = *ws_port;
+    auto listening = net::listen_websocket(loop.context(), options);
+    if (!listening) return transport_error(inv, listening.error().to_string());
+    ws = std::move(*listening);
+  }
+
+  JsonObject info;
+  info.string("key", to_hex((*core)->key()))
+      .string("discoveryKey", to_hex((*core)->discovery_key()))
+      .string("host", host)
+      .number("port", (*tcp)->port());
+  if (ws) {
+    info.number("wsPort", ws->port());
+  } else {
+    info.null("wsPort");
+  }
+  info.number("length", (*core)->length());
+  print(info.str() + "\n");
+  std::fflush(stdout);
+
+  auto stop_all = [&] {
+    (*tcp)->stop();
+    if (ws) ws->stop();
+    loop.cancel_waits();
+  };
+  loop.on_signals({SIGINT, SIGTERM}, [&](int signal) {
+    std::fprintf(stderr, "bee serve: signal %d, stopping\n", signal);
+    stop_all();
+  });
+  if (seconds) loop.after(std::chrono::seconds(*seconds), stop_all);
+  // Until the servers are stopped and every connection has ended.
+  while (!loop.run_for(std::chrono::hours(1))) {
+  }
+  if (auto closed = (*core)->close(); !closed) return report_error(inv, closed.error());
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- clone
+
+int run_clone(const Invocation& inv) {
+  const auto& positional = inv.args.positional();
+  auto key = hypercore::hash_from_hex(positional[0]);
+  if (!key) return usage_error(inv, "KEY needs 64 hex digits (32 bytes), got '" + positional[0] + "'");
+  const std::string& dir = positional[1];
+  auto peer_arg = inv.args.value("peer");
+  if (!peer_arg) return usage_error(inv, "missing --peer HOST:PORT");
+  auto colon = peer_arg->rfind(':');
+  std::optional<uint16_t> port;
+  if (colon != std::string::npos) port = parse_port(peer_arg->substr(colon + 1));
+  if (colon == std::string::npos || colon == 0 || !port || *port == 0) {
+    return usage_error(inv, "--peer needs HOST:PORT, got '" + *peer_arg + "'");
+  }
+  std::string host = peer_arg->substr(0, colon);
+  bool sparse = inv.args.has("sparse");
+  bool websocket = inv.args.has("websocket");
+  uint64_t timeout_ms = 60000;
+  if (auto v = inv.args.value("timeout")) {
+    auto parsed = parse_uint(*v);
+    if (!parsed || *parsed == 0) return usage_error(inv, "--timeout needs a positive number of milliseconds");
+    timeout_ms = *parsed;
+  }
+
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    return report_error(inv, {errc::invalid_argument, dir + ": not a directory"});
+  }
+  auto storage = hypercore::open_directory_storage(dir);
+  if (!storage) return report_error(inv, storage.error());
+  auto replica = Core::open_replica(*storage, *key);
+  if (!replica) return report_error(inv, replica.error());
+  Core& core = **replica;
+
+  auto started = std::chrono::steady_clock::now();
+  net::EventLoop loop;
+  bool done = false;
+  bool timed_out = false;
+  std::optional<net::TransportError> failure;
+  std::optional<Progress> progress;
+
+  net::PeerSetup setup;
+  setup.cores = {&core};
+  setup.replicator.download_all = !sparse;
+  setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent&) {
+    auto remote = peer.session().replicator(0).remote_sync();
+    if (!remote || done) return;
+    if (!progress) progress.emplace("clone", sparse ? 0 : remote->length);
+    progress->update(sparse ? core.length() : core.contiguous_length());
+    bool complete = core.length() >= remote->length && (sparse || core.contiguous_length() == core.length());
+    if (complete) {
+      done = true;
+      peer.close();
+    }
+  };
+  setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
+    failure = error;
+    loop.cancel_waits();
+  };
+  auto peer = websocket ? net::connect_websocket(loop.context(), host, *port, setup)
+                        : net::connect_tcp(loop.context(), host, *port, setup);
+  loop.after(std::chrono::milliseconds(timeout_ms), [&] {
+    timed_out = true;
+    peer->stop();
+  });
+  loop.on_signals({SIGINT, SIGTERM}, [&](int) { peer->stop(); });
+  loop.run_for(std::chrono::milliseconds(timeout_ms) + 10s);
+  if (progress) progress->finish();
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (!done) {
+    // What was downloaded is stored: a second clone into DIR continues from there.
+    (void)core.close();
+    if (timed_out) return transport_error(inv, "request_timeout: not complete after " + std::to_string(timeout_ms) + " ms");
+    if (failure) return transport_error(inv, failure->to_string());
+    return transport_error(inv, "channel_closed: the peer closed the connection before the clone was complete");
+  }
+  char seconds_text[32];
+  std::snprintf(seconds_text, sizeof seconds_text, "%.3f", seconds);
+  const auto& counters = peer->counters();
+  std::string line = JsonObject()
+                         .string("key", to_hex(core.key()))
+                         .number("length", core.length())
+                         .number("byteLength", core.byte_length())
+                         .string("treeHash", to_hex(core.tree_hash()))
+                         .number("blocks", counters.blocks_down)
+                         .number("bytes", counters.block_bytes_down)
+                         .raw("seconds", seconds_text)
+                         .str();
+  if (auto closed = core.close(); !closed) return report_error(inv, closed.error());
+  print(line + "\n");
+  return kExitOk;
+}
+
+constexpr std::string_view kServeOperands[] = {"DIR"};
+constexpr OptionSpec kServeOptions[] = {
+    {"host", "ADDR", "address to listen on (default 127.0.0.1)"},
+    {"port", "PORT", "TCP port (default 0: any free port)"},
+    {"ws-port", "PORT", "also serve over WebSocket on this port (0: any)"},
+    {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
+};
+constexpr std::string_view kCloneOperands[] = {"KEY", "DIR"};
+constexpr OptionSpec kCloneOptions[] = {
+    {"peer", "HOST:PORT", "the peer to replicate from (required)"},
+    {"sparse", "", "download only the signed length (the upgrade), no blocks"},
+    {"websocket", "", "connect over WebSocket instead of TCP"},
+    {"timeout", "MS", "give up after MS milliseconds (default 60000)"},
+};
+
+constexpr Command kCommands[] = {
+    {"", "serve", kServeOperands, "", "serve the log in DIR to peers over TCP (and WebSocket)",
+     "Serves the Hypercore log (or the bee) stored in DIR to every peer that connects, as the\n"
+     "Noise responder, over TCP (--port) and optionally WebSocket (--ws-port). Once listening\n"
+     "it prints one JSON line {key, discoveryKey, host, port, wsPort, length}; peers are\n"
+     "logged on stderr. It stops on SIGINT or SIGTERM, or after --seconds.",
+     kServeOptions, run_serve},
+    {"", "clone", kCloneOperands, "", "replicate the log with KEY from a peer into DIR",
+     "Connects to --peer HOST:PORT (Noise initiator), makes DIR a replica of the log with KEY\n"
+     "and downloads every block (with --sparse, only the signed length). Prints one JSON line\n"
+     "{key, length, byteLength, treeHash, blocks, bytes, seconds}: blocks and bytes are what\n"
+     "this run downloaded. Interrupted or failed clones keep what they verified; running the\n"
+     "command again continues. A progress bar is drawn on stderr when it is a terminal.",
+     kCloneOptions, run_clone},
+};
+
+}  // namespace
+
+std::span<const Command> net_commands() { return kCommands; }
+
+}  // namespace bee::cli

@@ -1,0 +1,198 @@
+// Sparse remote queries on a Hyperbee whose core is a sparse replica: get, range and
+// history answered by fetching only the blocks the lookup walks, through a Replicator.
+// Sans-I/O like the rest of net/ (STYLE.md rule 3): no socket, no clock of its own. The
+// owner routes the replicator's events for the bee's core into RemoteBee::on_event(),
+// passes the current time into step(), and moves the session's bytes.
+//
+// How a query finds its blocks without knowing bee/'s internals: step() runs the read on
+// the replica's Snapshot; a read that stops with errc::block_not_available names the
+// missing block, which is requested. The decoded blocks stay in the bee's cache, so the
+// retry after the block arrives is cheap. To save round trips without fetching more than
+// the Node reference does, the engine decodes the blocks it holds (bee::decode_node: key
+// seqs and child pointers) and, when the read stops on a key of a node it knows, requests
+// in one batch the keys the node's binary search can probe, up to `key_search_depth`
+// undecided probes deep. Order facts come free from held blocks: a node's own block (and
+// any held child block) wrote the path to its own key, so that key lies in the subtree of
+// the child pointing to it, which decides probes on the far side without their bytes.
+// Range scans ask for a node's keys in scan order up to the range's end and the limit, and
+// request `prefetch_window` following children (and their keys as they arrive) so a remote
+// scan streams; history requests the next seqs.
+//
+// Results are the entries the same read gives on a full local copy at the query's version
+// (the replica's length when the query was made: wait for the `upgraded` event first).
+// Ownership: RemoteBee refers to the Bee and the Replicator, which must outlive it and its
+// queries; queries refer to their RemoteBee. Not thread-safe: one thread drives all.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bee/bee.hpp"
+#include "net/replicator.hpp"
+
+namespace net {
+
+enum class RemoteQueryErrc {
+  block_not_available = 1,  // wait=false and a needed block is not held, or the peer lacks it
+  request_timeout,          // the query's deadline passed (or the replicator's request timed out)
+  request_failed,           // request_block was refused (queue_full, channel_closed) or the peer failed
+  read_failed,              // the local read failed for another reason (e.g. corrupt block)
+};
+const char* remote_query_errc_name(RemoteQueryErrc e);
+
+struct RemoteQueryError {
+  RemoteQueryErrc code;
+  std::string message;
+  std::string to_string() const { return std::string(remote_query_errc_name(code)) + ": " + message; }
+};
+
+struct RemoteQueryOptions {
+  // When the query fails with request_timeout if not finished. Default: none (the
+  // replicator's own request and want timeouts still fail a block that never comes).
+  std::optional<TimePoint> deadline;
+  // false: fail at once with block_not_available instead of fetching. Default true.
+  bool wait = true;
+  // Range and history: blocks requested ahead of the scan (children of the node being
+  // scanned, with their keys as they arrive; history: the next seqs). Default 8; 0 turns
+  // prefetch off (one round trip per leaf). Bounded by the range's end and its limit.
+  size_t prefetch_window = 8;
+  // When the read stops on a key of a known node, request with it the other keys the read
+  // will want of that node (see key_search_depth; scans: the keys up to the range's end).
+  // false: only the key the read stopped on (a round trip per key, as the Node reference).
+  // Default true.
+  bool batch_node_keys = true;
+  // Get: when a node's keys are requested and the search can then go to at most this many
+  // children, request those child blocks in the same batch (and their keys as they arrive):
+  // fewer round trips, at the cost of the children not taken. Default 1 (a wasted block
+  // only when the key is found in the node itself); 0 turns it off. Rarely applies: the
+  // held blocks seldom decide a whole search.
+  size_t speculative_children = 1;
+  // Get: how deep into a node's binary search one batch reaches, counted in probes whose
+  // outcome cannot be told before their key arrives (each doubles what the batch holds).
+  // 0 = the whole search at once (one batch per node, up to every key of it); 1 = one
+  // undecided probe at a time, as the Node reference (probes the held blocks decide come
+  // in the same batch). Default 1: exactly the blocks a local binary search reads, never
+  // more than Node's clone. On the 20,000-entry test bee (8 gets): 1 = 139 blocks, 122
+  // round trips; 2 = 170 blocks, 94 round trips; 0 = 203 blocks, 80 round trips.
+  size_t key_search_depth = 1;
+  // The same for a range's seek to its start. Default 1 (2: +3-6% blocks, -10-20% round
+  // trips on the test bee's 25-100-entry ranges: the keys a deeper batch adds on the seek's
+  // path are mostly outside the range).
+  size_t seek_search_depth = 1;
+};
+
+struct RemoteQueryStats {
+  uint64_t blocks_fetched = 0;  // blocks this query requested that were not held or pending
+  uint64_t round_trips = 0;     // batches of requests the query then had to wait for
+  uint64_t reads = 0;           // times the local read ran (first run + retries)
+};
+
+class RemoteBee;
+
+// One query. step() until it returns done or an error; results are then in entry(),
+// entries() or history() (by the kind of query).
+class RemoteQuery {
+ public:
+  enum class State { waiting, done };
+  using Result = std::variant<std::optional<bee::Entry>, std::vector<bee::Entry>, std::vector<bee::HistoryEntry>>;
+
+  ~RemoteQuery();
+  RemoteQuery(const RemoteQuery&) = delete;
+  RemoteQuery& operator=(const RemoteQuery&) = delete;
+
+  // Runs the read as far as the held blocks allow and requests what it needs next.
+  // waiting: call again after more replicator events (or at the next tick). After done or
+  // an error, returns the same.
+  std::expected<State, RemoteQueryError> step(TimePoint now);
+
+  // The get's entry (nullopt: no such key). Valid once step() returned done.
+  const std::optional<bee::Entry>& entry() const { return std::get<0>(result_); }
+  const std::vector<bee::Entry>& entries() const { return std::get<1>(result_); }
+  const std::vector<bee::HistoryEntry>& history() const { return std::get<2>(result_); }
+  const RemoteQueryStats& stats() const { return stats_; }
+  uint64_t version() const { return snapshot_.version(); }
+
+ private:
+  friend class RemoteBee;
+  enum class Kind { get, range, history };
+  RemoteQuery(RemoteBee& remote, Kind kind, bee::Snapshot snapshot, RemoteQueryOptions options);
+
+  hypercore::Result<bool> run_read();  // true: finished
+  std::expected<void, RemoteQueryError> fetch_for(uint64_t missing, TimePoint now);
+  std::expected<void, RemoteQueryError> request(uint64_t seq, bool needed, TimePoint now);
+  void prefetch_children(const bee::Level& level, size_t child_index, TimePoint now,
+                         std::expected<void, RemoteQueryError>& status);
+  void prefetch_history(uint64_t missing, TimePoint now, std::expected<void, RemoteQueryError>& status);
+  int64_t remaining_limit() const;
+  bool key_beyond_end(uint64_t key_seq);
+  std::set<uint64_t> search_keys(const bee::Level& level, uint64_t node_seq, ByteSpan target, TimePoint now);
+  std::set<uint64_t> range_keys(const bee::Level& level, uint64_t node_seq, size_t from, TimePoint now);
+
+  RemoteBee& remote_;
+  Kind kind_;
+  bee::Snapshot snapshot_;
+  RemoteQueryOptions options_;
+  Bytes key_;
+  bee::Range range_;
+  bee::HistoryRange history_range_;
+  Result result_;
+  RemoteQueryStats stats_;
+  std::set<uint64_t> needed_;  // blocks the next retry needs
+  // Prefetched children (seq -> node offsets): the keys the read will want of them are
+  // requested as soon as they arrive.
+  std::map<uint64_t, std::set<uint32_t>> expect_node_;
+  size_t ahead_keys_ = 0;    // range: keys of prefetched children asked for (or held) ahead
+  int64_t ahead_base_ = 0;   // entries() size when the first of them was asked for
+  std::optional<RemoteQueryError> error_;
+  bool done_ = false;
+};
+
+class RemoteBee {
+ public:
+  // `bee` is opened on `replicator.core()`'s replica.
+  RemoteBee(bee::Bee& bee, Replicator& replicator);
+  ~RemoteBee();
+  RemoteBee(const RemoteBee&) = delete;
+  RemoteBee& operator=(const RemoteBee&) = delete;
+
+  // Replicator events of the bee's core (block_downloaded / block_failed; others ignored).
+  void on_event(const ReplicatorEvent& e);
+
+  // Queries at the replica's current version.
+  std::unique_ptr<RemoteQuery> get(ByteSpan key, RemoteQueryOptions options = {});
+  std::unique_ptr<RemoteQuery> range(const bee::Range& range, RemoteQueryOptions options = {});
+  std::unique_ptr<RemoteQuery> history(const bee::HistoryRange& range, RemoteQueryOptions options = {});
+
+  // Blocks requested through this engine, for all queries.
+  uint64_t blocks_requested() const { return blocks_requested_; }
+
+ private:
+  friend class RemoteQuery;
+  struct KnownLevel {
+    uint64_t seq;
+    uint32_t offset;
+    uint32_t depth;  // 0: the root
+  };
+  // The decoded levels of block `seq` if it is held (decoded once, kept small: seqs only).
+  const std::vector<bee::Level>* levels_of(uint64_t seq);
+  std::optional<Bytes> key_of(uint64_t seq);
+  void trim_decoded();
+
+  bee::Bee& bee_;
+  Replicator& replicator_;
+  std::set<uint64_t> pending_;                         // requested, not yet arrived or failed
+  std::map<uint64_t, ReplicationError> failed_;        // the replicator's failures
+  std::map<uint64_t, std::vector<bee::Level>> decoded_;
+  std::map<uint64_t, Bytes> keys_;                     // key bytes of decoded blocks
+  std::vector<KnownLevel> entered_;  // nodes reads walked into, most recent last
+  uint64_t blocks_requested_ = 0;
+};
+
+}  // namespace net
