@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Quick start, command one: installs what is missing, builds the release preset and runs
-# the main demo (today: a Hypercore log on disk, created, appended, reopened, verified).
+# the main demo:
+#   1. a Hypercore log on disk: created, appended, reopened, verified (examples/log_demo);
+#   2. a database on that log: a batch, a get, an ordered range, a diff (examples/bee_quickstart);
+#   3. two processes: `bee serve` shares the database on 127.0.0.1, `bee clone` replicates it
+#      into another folder, verifying every block, and the clone answers the same queries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-oracle
@@ -8,12 +12,43 @@ echo "==> building (release)"
 cmake --preset release >/dev/null
 cmake --build --preset release
 bin=build/release
+bee="$bin/bin/bee"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "==> running the log demo in $work"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo
+echo "==> 1. a log on disk ($work/demo-log)"
 "$bin/examples/log_demo" "$work/demo-log"
-echo "==> the same store through the bee command-line tool"
+"$bee" core info "$work/demo-log"
+"$bee" core verify "$work/demo-log"
+
+echo
+echo "==> 2. a database ($work/demo-db)"
+"$bin/examples/bee_quickstart" "$work/demo-db"
+
+echo
+echo "==> 3. two processes: serve the database, clone it, query the clone"
+"$bee" serve "$work/demo-db" --port 0 --seconds 60 > "$work/serve.json" 2> "$work/serve.log" &
+server_pid=$!
+for _ in $(seq 1 100); do  # wait (at most 10 s) for the server's one line
+  [ -s "$work/serve.json" ] && break
+  sleep 0.1
+done
+[ -s "$work/serve.json" ] || { echo "bee serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+cat "$work/serve.json"
+key=$(sed -E 's/.*"key":"([0-9a-f]+)".*/\1/' "$work/serve.json")
+port=$(sed -E 's/.*"port":([0-9]+).*/\1/' "$work/serve.json")
 set -x
-"$bin/bin/bee" core info "$work/demo-log"
-"$bin/bin/bee" core get "$work/demo-log" 0 --json
-"$bin/bin/bee" core verify "$work/demo-log"
+"$bee" clone "$key" "$work/clone" --peer "127.0.0.1:$port" --timeout 20000
+"$bee" core verify "$work/clone"
+"$bee" range "$work/clone" --sub users --value-encoding json
+"$bee" get "$work/clone" motd
+set +x
+kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+server_pid=""
+echo "==> done: the clone holds the same signed database as the original"
