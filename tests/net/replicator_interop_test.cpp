@@ -21,75 +21,19 @@
 #include <gtest/gtest.h>
 
 #include "tests/net/replication_test_util.hpp"
+#include "tests/net/node_child.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace {
+
+using Child = repl_test::NodeChild;
 
 using namespace repl_test;
 using hypercore::to_hex;
 
 constexpr auto kWait = std::chrono::seconds(30);
 
-// A child process whose stdout we read; killed and reaped on destruction.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-  std::string buffer;
 
-  explicit Child(const std::vector<std::string>& argv) {
-    int p[2];
-    if (pipe(p) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 1);
-      close(p[0]);
-      close(p[1]);
-      std::string node_path = "NODE_PATH=" + bee_test::oracle_dir() + "/node_modules";
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(p[1]);
-    out = p[0];
-  }
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out >= 0) close(out);
-  }
-  // Reads until `done(buffer)` or EOF or the deadline. False on timeout.
-  bool read_until(const std::function<bool(const std::string&)>& done, Clock::time_point deadline) {
-    char buf[4096];
-    while (!done(buffer)) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd fd{out, POLLIN, 0};
-      int r = poll(&fd, 1, static_cast<int>(std::min<long long>(left, 200)));
-      if (r < 0 && errno != EINTR) return false;
-      if (r <= 0) continue;
-      ssize_t n = read(out, buf, sizeof buf);
-      if (n <= 0) return done(buffer);
-      buffer.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-};
-
-bool write_all(int fd, const Bytes& b) {
-  size_t off = 0;
-  while (off < b.size()) {
-    ssize_t n = send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 // Runs the session over the socket until `done()` or EOF or the deadline.
 bool drive(PeerSession& s, int fd, const std::function<bool()>& done, Clock::time_point deadline) {

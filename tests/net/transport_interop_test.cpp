@@ -17,68 +17,17 @@
 #include "net/event_loop.hpp"
 #include "net/tcp_transport.hpp"
 #include "tests/net/replication_test_util.hpp"
+#include "tests/net/node_child.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace {
+
+using Child = repl_test::NodeChild;
 
 using namespace repl_test;
 using hypercore::to_hex;
 using namespace std::chrono_literals;
 
-// A child process whose stdout we read; killed and reaped on destruction.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-  std::string buffer;
-
-  explicit Child(const std::vector<std::string>& argv) {
-    int p[2];
-    if (pipe(p) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 1);
-      close(p[0]);
-      close(p[1]);
-      std::string node_path = "NODE_PATH=" + bee_test::oracle_dir() + "/node_modules";
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(p[1]);
-    out = p[0];
-  }
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out >= 0) close(out);
-  }
-  // Reads what is available without blocking; true once a full line arrived.
-  bool poll_line() {
-    char buf[65536];
-    pollfd fd{out, POLLIN, 0};
-    while (poll(&fd, 1, 0) > 0) {
-      ssize_t n = read(out, buf, sizeof buf);
-      if (n <= 0) break;
-      buffer.append(buf, static_cast<size_t>(n));
-    }
-    return buffer.find('\n') != std::string::npos;
-  }
-  bool read_line(Clock::time_point deadline) {
-    while (!poll_line()) {
-      if (Clock::now() > deadline) return false;
-      pollfd fd{out, POLLIN, 0};
-      if (poll(&fd, 1, 100) < 0 && errno != EINTR) return false;
-      if (fd.revents & POLLHUP && !(fd.revents & POLLIN)) return poll_line();
-    }
-    return true;
-  }
-  std::string line() const { return buffer.substr(0, buffer.find('\n')); }
-};
 
 std::string json_blocks(uint64_t n) {
   std::string s = "[";
