@@ -43,7 +43,8 @@ class Reader {
   struct Field {
     uint64_t number;
     uint64_t wire;
-    ByteSpan bytes;  // wire type 2 only
+    ByteSpan bytes;      // wire type 2 only
+    uint64_t value = 0;  // wire type 0 only
   };
 
   Result<Field> field() {
@@ -51,8 +52,8 @@ class Reader {
     Field f{tag >> 3, tag & 7, {}};
     switch (f.wire) {
       case 0: {
-        HC_TRY(ignored, varint());
-        (void)ignored;
+        HC_TRY(value, varint());
+        f.value = value;
         break;
       }
       case 1: HC_CHECK(skip(8)); break;
@@ -85,10 +86,11 @@ class Reader {
   const char* what_;
 };
 
-Result<void> read_packed(ByteSpan bytes, std::vector<uint64_t>& out) {
-  Reader r(bytes, "hyperbee level");
+Result<void> read_packed(ByteSpan bytes, std::vector<uint64_t>& out, const char* what = "hyperbee level",
+                         size_t max = 2 * kMaxKeysPerLevel) {
+  Reader r(bytes, what);
   while (!r.done()) {
-    if (out.size() >= 2 * kMaxKeysPerLevel) return r.bad("too many entries in a level");
+    if (out.size() >= max) return r.bad("too many packed values");
     HC_TRY(n, r.varint());
     out.push_back(n);
   }
@@ -240,6 +242,118 @@ Result<NodeBlock> decode_node(ByteSpan block) {
   if (!has_index) return r.bad("no index field");
   if (!has_key) return r.bad("no key field");
   return node;
+}
+
+// ---------------------------------------------------------------- the extension
+
+namespace {
+void put_varint_field(Bytes& out, uint8_t tag, uint64_t n) {
+  out.push_back(tag);
+  put_varint(out, n);
+}
+void put_packed_field(Bytes& out, uint8_t tag, const std::vector<uint64_t>& nums) {
+  if (nums.empty()) return;  // as the reference: an empty packed list is omitted
+  Bytes body;
+  for (uint64_t n : nums) put_varint(body, n);
+  put_bytes_field(out, tag, body);
+}
+void put_optional_bytes(Bytes& out, uint8_t tag, const std::optional<Bytes>& b) {
+  if (b) put_bytes_field(out, tag, *b);
+}
+}  // namespace
+
+Bytes encode_extension(const ExtensionMessage& m) {
+  Bytes out;
+  if (m.cache) {
+    Bytes c;
+    put_varint_field(c, 0x08, m.cache->start);
+    put_varint_field(c, 0x10, m.cache->end);
+    put_packed_field(c, 0x1a, m.cache->blocks);
+    put_bytes_field(out, 0x0a, c);
+  }
+  if (m.get) {
+    Bytes g;
+    put_varint_field(g, 0x08, m.get->version);
+    put_bytes_field(g, 0x12, m.get->key);
+    put_bytes_field(out, 0x12, g);
+  }
+  if (m.iterator) {
+    const ExtensionMessage::Iterator& it = *m.iterator;
+    Bytes b;
+    put_varint_field(b, 0x08, it.version);
+    put_optional_bytes(b, 0x12, it.gte);
+    put_optional_bytes(b, 0x1a, it.gt);
+    put_optional_bytes(b, 0x22, it.lte);
+    put_optional_bytes(b, 0x2a, it.lt);
+    put_varint_field(b, 0x30, it.limit);
+    put_varint_field(b, 0x38, it.reverse ? 1 : 0);
+    put_packed_field(b, 0x42, it.checkpoint);
+    put_bytes_field(out, 0x1a, b);
+  }
+  return out;
+}
+
+Result<ExtensionMessage> decode_extension(ByteSpan payload) {
+  ExtensionMessage m;
+  Reader r(payload, "hyperbee extension");
+  auto bytes_of = [](const Reader::Field& f) { return Bytes(f.bytes.begin(), f.bytes.end()); };
+  while (!r.done()) {
+    HC_TRY(f, r.field());
+    if (f.wire != 2) continue;
+    if (f.number == 1) {
+      ExtensionMessage::Cache c;
+      bool has_start = false, has_end = false;
+      Reader cr(f.bytes, "hyperbee extension cache");
+      while (!cr.done()) {
+        HC_TRY(cf, cr.field());
+        if (cf.number == 1 && cf.wire == 0) c.start = cf.value, has_start = true;
+        if (cf.number == 2 && cf.wire == 0) c.end = cf.value, has_end = true;
+        if (cf.number == 3 && cf.wire == 0) {
+          if (c.blocks.size() >= kMaxExtensionBlocks) return cr.bad("too many blocks");
+          c.blocks.push_back(cf.value);
+        }
+        if (cf.number == 3 && cf.wire == 2) {
+          HC_CHECK(read_packed(cf.bytes, c.blocks, "hyperbee extension cache", kMaxExtensionBlocks));
+        }
+      }
+      if (!has_start || !has_end) return cr.bad("cache without its required start and end");
+      m.cache = std::move(c);
+    } else if (f.number == 2) {
+      ExtensionMessage::Get g;
+      Reader gr(f.bytes, "hyperbee extension get");
+      while (!gr.done()) {
+        HC_TRY(gf, gr.field());
+        if (gf.number == 1 && gf.wire == 0) g.version = gf.value;
+        if (gf.number == 2 && gf.wire == 2) g.key = bytes_of(gf);
+      }
+      m.get = std::move(g);
+    } else if (f.number == 3) {
+      ExtensionMessage::Iterator it;
+      Reader ir(f.bytes, "hyperbee extension iterator");
+      while (!ir.done()) {
+        HC_TRY(x, ir.field());
+        if (x.wire == 0) {
+          if (x.number == 1) it.version = x.value;
+          if (x.number == 6) it.limit = x.value;
+          if (x.number == 7) it.reverse = x.value != 0;
+          if (x.number == 8) {
+            if (it.checkpoint.size() >= kMaxExtensionBlocks) return ir.bad("checkpoint too long");
+            it.checkpoint.push_back(x.value);
+          }
+        } else if (x.wire == 2) {
+          if (x.number == 2) it.gte = bytes_of(x);
+          if (x.number == 3) it.gt = bytes_of(x);
+          if (x.number == 4) it.lte = bytes_of(x);
+          if (x.number == 5) it.lt = bytes_of(x);
+          if (x.number == 8) {
+            HC_CHECK(read_packed(x.bytes, it.checkpoint, "hyperbee extension iterator", kMaxExtensionBlocks));
+          }
+        }
+      }
+      m.iterator = std::move(it);
+    }
+  }
+  return m;
 }
 
 }  // namespace bee

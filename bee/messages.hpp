@@ -53,8 +53,44 @@ Result<Header> decode_header(ByteSpan block);
 Bytes encode_node(const NodeBlock& node);
 Result<NodeBlock> decode_node(ByteSpan block);
 
+// The payload of the `hyperbee` replication extension (hyperbee.md §11): a reader asks
+// its peers to push the blocks a get or a range scan will read; they answer with cache
+// messages listing those seqs. The extension never changes results, only round trips.
+struct ExtensionMessage {
+  struct Cache {  // answer: "download these seqs"; start/end = min seq / max seq + 1
+    uint64_t start = 0;
+    uint64_t end = 0;
+    std::vector<uint64_t> blocks;
+    friend bool operator==(const Cache&, const Cache&) = default;
+  };
+  struct Get {  // ask: the blocks on the path of `key` at `version`
+    uint64_t version = 0;
+    Bytes key;
+    friend bool operator==(const Get&, const Get&) = default;
+  };
+  struct Iterator {  // ask: the blocks a range scan at `version` reads
+    uint64_t version = 0;
+    std::optional<Bytes> gte, gt, lte, lt;
+    uint64_t limit = 0;  // 0 = unlimited
+    bool reverse = false;
+    std::vector<uint64_t> checkpoint;  // (seq, offset, i) per stack level, root first
+    friend bool operator==(const Iterator&, const Iterator&) = default;
+  };
+  std::optional<Cache> cache;
+  std::optional<Get> get;
+  std::optional<Iterator> iterator;
+  friend bool operator==(const ExtensionMessage&, const ExtensionMessage&) = default;
+};
+
+// The protobuf bytes as the reference encodes them (without Node's registerExtension
+// length prefix, which belongs to the transport of extension messages).
+Bytes encode_extension(const ExtensionMessage& message);
+// errc::corrupt for undecodable bytes or lists beyond kMaxExtensionBlocks.
+Result<ExtensionMessage> decode_extension(ByteSpan payload);
+
 // Limits that keep hostile blocks from costing unbounded memory or time.
 inline constexpr size_t kMaxLevelsPerBlock = 1 << 16;
 inline constexpr size_t kMaxKeysPerLevel = 1 << 16;
+inline constexpr size_t kMaxExtensionBlocks = 1 << 16;
 
 }  // namespace bee

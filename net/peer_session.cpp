@@ -110,8 +110,10 @@ void PeerSession::close() {
 void PeerSession::fail(ReplicationErrc code, std::string message) {
   if (error_) return;
   error_ = ReplicationError{code, message};
-  events_.push_back(SessionEvent{SessionEvent::kSessionEvent,
-                                 ReplicatorEvent{ReplicatorEvent::Kind::peer_error, 0, error_}});
+  SessionEvent e;
+  e.event.kind = ReplicatorEvent::Kind::peer_error;
+  e.event.error = error_;
+  events_.push_back(std::move(e));
 }
 
 }  // namespace net

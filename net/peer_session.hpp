@@ -49,6 +49,8 @@ class PeerSession {
   // Replicates `core` over this connection; returns its index for events and replicator().
   size_t add_core(hypercore::Core& core, ReplicatorOptions options, TimePoint now);
   Replicator& replicator(size_t core) { return *replicators_[core]; }
+  const Replicator& replicator(size_t core) const { return *replicators_[core]; }
+  size_t core_count() const { return replicators_.size(); }
 
   void feed(ByteSpan bytes, TimePoint now);
   void tick(TimePoint now);

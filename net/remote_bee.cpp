@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include "bee/messages.hpp"
+#include "bee/read_trace.hpp"
+#include "net/bee_extension.hpp"
 
 namespace net {
 
@@ -64,6 +67,17 @@ RemoteBee::RemoteBee(bee::Bee& bee, Replicator& replicator) : bee_(bee), replica
 RemoteBee::~RemoteBee() = default;
 
 void RemoteBee::on_event(const ReplicatorEvent& e) {
+  if (e.kind == ReplicatorEvent::Kind::extension) {
+    if (e.extension_name != kBeeExtensionName || askers_.empty() || extension_budget_ == 0) return;
+    auto m = parse_bee_extension(e.extension_payload);
+    if (!m || !m->cache) return;
+    for (uint64_t seq : m->cache->blocks) {
+      if (extension_budget_ == 0) break;
+      extension_budget_--;
+      offered_.push_back(seq);
+    }
+    return;
+  }
   if (e.kind == ReplicatorEvent::Kind::block_downloaded) {
     pending_.erase(e.value);
   } else if (e.kind == ReplicatorEvent::Kind::block_failed) {
@@ -120,12 +134,78 @@ std::unique_ptr<RemoteQuery> RemoteBee::history(const bee::HistoryRange& range, 
   return q;
 }
 
+// Requests what extension answers named, for the oldest query asking (as prefetch: the
+// query's reads decide what it waits for). Seqs the answer's version cannot have, held or
+// pending ones are skipped; a refused request ends the batch (the reads will ask again).
+void RemoteBee::request_offered(TimePoint now) {
+  if (offered_.empty()) return;
+  std::vector<uint64_t> seqs = std::exchange(offered_, {});
+  if (askers_.empty()) return;
+  RemoteQuery* owner = askers_.front();
+  hypercore::Core& core = bee_.core();
+  for (uint64_t seq : seqs) {
+    if (seq == 0 || seq >= owner->snapshot_.version() || core.has(seq) || pending_.count(seq)) continue;
+    failed_.erase(seq);
+    if (!replicator_.request_block(seq, now)) break;
+    pending_.insert(seq);
+    blocks_requested_++;
+    extension_blocks_++;
+    owner->stats_.blocks_fetched++;
+  }
+}
+
+void RemoteBee::forget_asker(RemoteQuery* query) {
+  auto it = std::find(askers_.begin(), askers_.end(), query);
+  if (it == askers_.end()) return;
+  askers_.erase(it);
+  if (askers_.empty()) {
+    extension_budget_ = 0;
+    offered_.clear();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // RemoteQuery
 
 RemoteQuery::RemoteQuery(RemoteBee& remote, Kind kind, bee::Snapshot snapshot, RemoteQueryOptions options)
     : remote_(remote), kind_(kind), snapshot_(std::move(snapshot)), options_(options) {}
-RemoteQuery::~RemoteQuery() = default;
+RemoteQuery::~RemoteQuery() { remote_.forget_asker(this); }
+
+// Asks the peer for the blocks this get or scan will read (once per query, when it first
+// misses a block), as the reference's `onwait` does.
+void RemoteQuery::ask_extension() {
+  if (stats_.extension_asked || !options_.use_extension || kind_ == Kind::history) return;
+  bee::ExtensionMessage m;
+  if (kind_ == Kind::get) {
+    m.get = bee::ExtensionMessage::Get{snapshot_.version(), key_};
+  } else {
+    bee::ExtensionMessage::Iterator it;
+    it.version = snapshot_.version();
+    it.gt = range_.gt;
+    if (!range_.gt) it.gte = range_.gte;
+    it.lt = range_.lt;
+    if (!range_.lt) it.lte = range_.lte;
+    it.reverse = range_.reverse;
+    int64_t left = remaining_limit();
+    if (left == 0) return;
+    it.limit = left < 0 ? 0 : uint64_t(left);
+    m.iterator = std::move(it);
+  }
+  if (!remote_.replicator_.send_extension(kBeeExtensionName, frame_bee_extension(m))) return;
+  stats_.extension_asked = true;
+  remote_.askers_.push_back(this);
+  remote_.extension_budget_ += bee::kMaxTracedBlocks;
+}
+
+std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::finish(std::optional<RemoteQueryError> error) {
+  remote_.forget_asker(this);
+  if (error) {
+    error_ = std::move(error);
+    return std::unexpected(*error_);
+  }
+  done_ = true;
+  return State::done;
+}
 
 int64_t RemoteQuery::remaining_limit() const {
   if (kind_ == Kind::range) {
@@ -203,9 +283,9 @@ std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::step(TimePoint 
   if (error_) return std::unexpected(*error_);
   if (done_) return State::done;
   remote_.trim_decoded();
+  remote_.request_offered(now);
   auto fail = [&](RemoteQueryErrc code, std::string message) -> std::expected<State, RemoteQueryError> {
-    error_ = RemoteQueryError{code, std::move(message)};
-    return std::unexpected(*error_);
+    return finish(RemoteQueryError{code, std::move(message)});
   };
 
   // Prefetched children that arrived: request the keys the read will want of them now,
@@ -264,10 +344,7 @@ std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::step(TimePoint 
 
   // Run the read; each stop on a missing block requests it (and what goes with it).
   auto r = run_read();
-  if (r) {
-    done_ = true;
-    return State::done;
-  }
+  if (r) return finish(std::nullopt);
   if (r.error().code != hypercore::errc::block_not_available) return fail(RemoteQueryErrc::read_failed, r.error().to_string());
   auto seq = missing_seq(r.error());
   if (!seq) return fail(RemoteQueryErrc::read_failed, "cannot tell the missing block: " + r.error().to_string());
@@ -278,6 +355,7 @@ std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::step(TimePoint 
   if (options_.deadline && now >= *options_.deadline) {
     return fail(RemoteQueryErrc::request_timeout, "deadline passed before block " + std::to_string(*seq));
   }
+  ask_extension();
   if (auto f = fetch_for(*seq, now); !f) return fail(f.error().code, f.error().message);
   stats_.round_trips++;
   return needed_.empty() ? step(now) : std::expected<State, RemoteQueryError>(State::waiting);

@@ -18,6 +18,11 @@
 // request `prefetch_window` following children (and their keys as they arrive) so a remote
 // scan streams; history requests the next seqs.
 //
+// With the `hyperbee` replication extension (bee_extension.hpp; on by default), a get or
+// range that finds its first block missing also asks the peer for the blocks the lookup
+// will read; the seqs of its answer are requested at once, so the path arrives in about
+// one round trip. Peers that ignore the extension leave the engine above to do the work.
+//
 // Results are the entries the same read gives on a full local copy at the query's version
 // (the replica's length when the query was made: wait for the `upgraded` event first).
 // Ownership: RemoteBee refers to the Bee and the Replicator, which must outlive it and its
@@ -86,12 +91,18 @@ struct RemoteQueryOptions {
   // trips on the test bee's 25-100-entry ranges: the keys a deeper batch adds on the seek's
   // path are mostly outside the range).
   size_t seek_search_depth = 1;
+  // Get and range: ask the peer with the hyperbee extension for the blocks the lookup will
+  // read (hyperbee.md §11), as the Node reference does. Default true.
+  bool use_extension = true;
 };
 
 struct RemoteQueryStats {
-  uint64_t blocks_fetched = 0;  // blocks this query requested that were not held or pending
+  // Blocks requested for this query that were not held or pending: by its reads, and those
+  // the peer's extension answer named while this query was the oldest one asking.
+  uint64_t blocks_fetched = 0;
   uint64_t round_trips = 0;     // batches of requests the query then had to wait for
   uint64_t reads = 0;           // times the local read ran (first run + retries)
+  bool extension_asked = false;  // the peer was asked with the hyperbee extension
 };
 
 class RemoteBee;
@@ -125,6 +136,8 @@ class RemoteQuery {
   RemoteQuery(RemoteBee& remote, Kind kind, bee::Snapshot snapshot, RemoteQueryOptions options);
 
   hypercore::Result<bool> run_read();  // true: finished
+  void ask_extension();
+  std::expected<State, RemoteQueryError> finish(std::optional<RemoteQueryError> error);
   std::expected<void, RemoteQueryError> fetch_for(uint64_t missing, TimePoint now);
   std::expected<void, RemoteQueryError> request(uint64_t seq, bool needed, TimePoint now);
   void prefetch_children(const bee::Level& level, size_t child_index, TimePoint now,
@@ -162,7 +175,8 @@ class RemoteBee {
   RemoteBee(const RemoteBee&) = delete;
   RemoteBee& operator=(const RemoteBee&) = delete;
 
-  // Replicator events of the bee's core (block_downloaded / block_failed; others ignored).
+  // Replicator events of the bee's core (block_downloaded, block_failed, the hyperbee
+  // extension's answers, whose seqs the next step() of a query requests; others ignored).
   void on_event(const ReplicatorEvent& e);
 
   // Queries at the replica's current version.
@@ -172,6 +186,8 @@ class RemoteBee {
 
   // Blocks requested through this engine, for all queries.
   uint64_t blocks_requested() const { return blocks_requested_; }
+  // Of those, the ones named by the peer's extension answers.
+  uint64_t extension_blocks() const { return extension_blocks_; }
 
  private:
   friend class RemoteQuery;
@@ -193,6 +209,15 @@ class RemoteBee {
   std::map<uint64_t, Bytes> keys_;                     // key bytes of decoded blocks
   std::vector<KnownLevel> entered_;  // nodes reads walked into, most recent last
   uint64_t blocks_requested_ = 0;
+  uint64_t extension_blocks_ = 0;
+  // Queries waiting with an extension ask out, oldest first (they remove themselves when
+  // they end); an answer is taken only while one is, and only as many seqs as they asked
+  // for, so a peer cannot make us download what nobody asked about.
+  std::vector<RemoteQuery*> askers_;
+  size_t extension_budget_ = 0;
+  std::vector<uint64_t> offered_;  // seqs of extension answers, requested by the next step()
+  void request_offered(TimePoint now);
+  void forget_asker(RemoteQuery* query);
 };
 
 }  // namespace net

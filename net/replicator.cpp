@@ -97,8 +97,57 @@ void Replicator::on_message(uint64_t type, ByteSpan payload, TimePoint now) {
   if (auto* w = std::get_if<Want>(&m)) return on_want(*w);
   if (auto* b = std::get_if<Bitfield>(&m)) return on_bitfield(*b, now);
   if (auto* g = std::get_if<Range>(&m)) return on_range(*g, now);
+  if (auto* x = std::get_if<Extension>(&m)) return on_extension(*x);
   // cancel: we answer requests as they arrive, so nothing is pending to drop.
-  // unwant, extension: ignored (§7).
+  // unwant: ignored (§7).
+}
+
+void Replicator::on_extension(Extension& m) {
+  // An empty name repeats the previous one in this direction; with none before, the
+  // message cannot be attributed and is dropped, as Node drops unknown names.
+  if (m.name.empty()) {
+    if (extension_in_name_.empty()) return;
+  } else {
+    extension_in_name_ = std::move(m.name);
+  }
+  counters_.extensions_in++;
+  ReplicatorEvent e;
+  e.kind = ReplicatorEvent::Kind::extension;
+  e.extension_name = extension_in_name_;
+  e.extension_payload = std::move(m.message);
+  events_.push_back(std::move(e));
+}
+
+std::expected<void, ReplicationError> Replicator::send_extension(std::string_view name, ByteSpan payload) {
+  constexpr size_t kMaxName = 256;
+  constexpr size_t kMaxPayload = size_t{1} << 20;
+  if (name.empty() || name.size() > kMaxName || payload.size() > kMaxPayload) {
+    return std::unexpected(ReplicationError{ReplicationErrc::invalid_message,
+                                            "extension '" + std::string(name.substr(0, 64)) + "': name of " +
+                                                std::to_string(name.size()) + " bytes or payload of " +
+                                                std::to_string(payload.size()) + " bytes out of bounds"});
+  }
+  if (state_ != State::open) {
+    return std::unexpected(ReplicationError{ReplicationErrc::channel_closed, "extension: the channel is not open"});
+  }
+  counters_.extensions_out++;
+  extension_out_name_ = std::string(name);
+  send(Extension{extension_out_name_, Bytes(payload.begin(), payload.end())});
+  return {};
+}
+
+void Replicator::set_uploading(bool on, TimePoint now) {
+  (void)now;
+  if (options_.upload == on) return;
+  options_.upload = on;
+  send_sync();
+}
+
+void Replicator::set_downloading(bool on, TimePoint now) {
+  if (options_.download == on) return;
+  options_.download = on;
+  send_sync();
+  pump(now);
 }
 
 void Replicator::on_sync(const Sync& m, TimePoint now) {
@@ -134,8 +183,8 @@ void Replicator::send_sync() {
   s.remote_length = same_fork ? remote_sync_->length : 0;
   // canUpgrade: our signed tree extends the peer's. Before the peer's sync, Node says 1.
   s.can_upgrade = !remote_sync_ ? true : (same_fork && remote_sync_->length < s.length);
-  s.uploading = true;
-  s.downloading = true;
+  s.uploading = options_.upload;
+  s.downloading = options_.download;
   s.has_manifest = !core_.identity().compat();
   send(s);
 }
@@ -153,7 +202,11 @@ void Replicator::send(const Message& m) {
 }
 
 void Replicator::emit(ReplicatorEvent::Kind kind, uint64_t value, std::optional<ReplicationError> error) {
-  events_.push_back(ReplicatorEvent{kind, value, std::move(error)});
+  ReplicatorEvent e;
+  e.kind = kind;
+  e.value = value;
+  e.error = std::move(error);
+  events_.push_back(std::move(e));
 }
 
 void Replicator::fatal(ReplicationErrc code, std::string message) {

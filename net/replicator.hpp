@@ -30,6 +30,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hypercore/core.hpp"
@@ -83,6 +84,27 @@ struct ReplicatorOptions {
   // Follow the peer's length as it grows (request an upgrade on each longer sync).
   // Default true; false stops after the first upgrade.
   bool live = true;
+  // Serve the peer's requests. false: every request is answered with noData and our
+  // sync says uploading = false. Default true; set_uploading() changes it live.
+  bool upload = true;
+  // Send requests (upgrades, blocks, whole-core). false: nothing is requested (blocks
+  // queued by request_block wait, and fail after want_timeout as usual) and our sync says
+  // downloading = false. Default true;
+  // set_downloading() changes it live.
+  bool download = true;
+};
+
+// What crossed this channel, for progress displays and per-peer accounting.
+struct ReplicatorCounters {
+  uint64_t blocks_down = 0;       // blocks verified and stored from the peer
+  uint64_t block_bytes_down = 0;  // their payload bytes
+  uint64_t blocks_up = 0;         // blocks served to the peer (data messages with a block)
+  uint64_t block_bytes_up = 0;    // their payload bytes
+  uint64_t requests_served = 0;   // data messages sent (blocks and upgrades)
+  uint64_t requests_refused = 0;  // noData sent (not held, uploading off, wrong fork, ...)
+  uint64_t upgrades = 0;          // times our length grew from the peer
+  uint64_t extensions_in = 0;     // extension messages received
+  uint64_t extensions_out = 0;    // extension messages sent
 };
 
 struct ReplicatorEvent {
@@ -93,12 +115,16 @@ struct ReplicatorEvent {
     block_downloaded,  // value = block index, verified and stored
     block_failed,      // value = block index asked for with request_block; error says why
     remote_fork,       // the peer announced another fork: value = its fork; no download
+    extension,         // an extension message: name and payload (the name resolved)
     peer_error,        // fatal: the connection must be closed; error says why
     closed,            // the channel ended (peer close/reject, or our close)
   };
   Kind kind = Kind::opened;
   uint64_t value = 0;
   std::optional<ReplicationError> error;
+  std::string extension_name;  // extension: the message's name
+  Bytes extension_payload;     // extension: its bytes as sent (for Node's registerExtension:
+                               // the c.buffer encoding, uint length || message)
 };
 
 class Replicator {
@@ -123,6 +149,14 @@ class Replicator {
   std::expected<void, ReplicationError> request_block(uint64_t index, TimePoint now);
   // Starts (or stops) downloading every block.
   void set_download_all(bool on, TimePoint now);
+  // Switches serving and downloading on or off (see ReplicatorOptions::upload/download);
+  // the peer is told with a sync.
+  void set_uploading(bool on, TimePoint now);
+  void set_downloading(bool on, TimePoint now);
+  // Sends an application extension message (hypercore `extension`, type 9) on this
+  // channel. Dropped unless the channel is open. Names longer than 256 bytes or payloads
+  // over 1 MiB are refused (invalid_message).
+  std::expected<void, ReplicationError> send_extension(std::string_view name, ByteSpan payload);
   // Closes our side of the channel.
   void close();
 
@@ -135,6 +169,11 @@ class Replicator {
   // The peer's last sync, once one arrived.
   std::optional<Sync> remote_sync() const { return remote_sync_; }
   size_t inflight() const { return inflight_.size(); }
+  // Blocks queued by request_block that are not yet stored or failed.
+  size_t pending() const { return pending_blocks_.size(); }
+  const ReplicatorCounters& counters() const { return counters_; }
+  bool uploading() const { return options_.upload; }
+  bool downloading() const { return options_.download; }
   hypercore::Core& core() { return core_; }
 
  private:
@@ -158,6 +197,7 @@ class Replicator {
   // replicator_upload.cpp: serving.
   void on_request(const Request& m);
   void on_want(const Want& m);
+  void on_extension(Extension& m);
   void announce_contiguous();
 
   // replicator_download.cpp: requests and replies.
@@ -198,6 +238,9 @@ class Replicator {
   uint64_t upgrade_refused_at_ = UINT64_MAX;  // the peer length it answered noData for
   std::optional<std::pair<uint64_t, uint64_t>> replied_to_;  // (fork, length) of the last sync we answered
   uint64_t upgrades_done_ = 0;
+  std::string extension_in_name_;   // the last named extension received (empty-name reuse)
+  std::string extension_out_name_;  // the last named extension sent
+  ReplicatorCounters counters_;
 
   std::vector<ReplicatorEvent> events_;
 };

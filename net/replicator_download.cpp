@@ -61,7 +61,7 @@ void Replicator::send_want(uint64_t index) {
 }
 
 bool Replicator::try_upgrade(TimePoint now) {
-  if (!remote_sync_ || upgrade_inflight_ || inflight_.size() >= options_.max_inflight) return false;
+  if (!options_.download || !remote_sync_ || upgrade_inflight_ || inflight_.size() >= options_.max_inflight) return false;
   const Sync& rs = *remote_sync_;
   uint64_t length = core_.length();
   if (rs.length <= length) return false;
@@ -97,7 +97,7 @@ bool Replicator::try_block(uint64_t index, TimePoint now) {
 }
 
 void Replicator::pump(TimePoint now) {
-  if (state_ != State::open || !remote_sync_) return;
+  if (state_ != State::open || !remote_sync_ || !options_.download) return;
   try_upgrade(now);
   const Sync& rs = *remote_sync_;
   bool same_fork = rs.fork == core_.fork();
@@ -190,8 +190,13 @@ void Replicator::on_data(Data& m, TimePoint now) {
     return pump(now);
   }
   if (req.upgrade) upgrades_done_++;
-  if (core_.length() > before) emit(ReplicatorEvent::Kind::upgraded, core_.length());
+  if (core_.length() > before) {
+    counters_.upgrades++;
+    emit(ReplicatorEvent::Kind::upgraded, core_.length());
+  }
   if (req.block) {
+    counters_.blocks_down++;
+    counters_.block_bytes_down += p.block->value.size();
     pending_blocks_.erase(req.block->index);
     emit(ReplicatorEvent::Kind::block_downloaded, req.block->index);
     announce_contiguous();

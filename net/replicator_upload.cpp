@@ -26,12 +26,21 @@ void Replicator::on_request(const Request& m) {
       }
     }
   }
-  auto no_data = [&] { send(NoData{m.id}); };
+  auto no_data = [&] {
+    counters_.requests_refused++;
+    send(NoData{m.id});
+  };
+  if (!options_.upload) return no_data();
   if (r.fork != core_.fork()) return no_data();
   if (r.seek) return no_data();  // our open said we do not serve seeks
   if (r.block && !core_.has(r.block->index)) return no_data();
   auto proof = core_.proof(r);
   if (!proof) return no_data();  // not held, nodes missing, or beyond the tree: noData
+  counters_.requests_served++;
+  if (proof->block) {
+    counters_.blocks_up++;
+    counters_.block_bytes_up += proof->block->value.size();
+  }
   send(Data{m.id, std::move(*proof)});
 }
 

@@ -63,14 +63,15 @@ struct TransportOptions {
   PeerSessionOptions session;
 };
 
-// Counted from the wire and from the replicators' events. Blocks served to the peer are
-// not reported by the replicator's events and are not counted.
+// Wire bytes, and the sum of the session's replicators' counters (ReplicatorCounters).
 struct PeerCounters {
   uint64_t bytes_down = 0;        // wire bytes received
   uint64_t bytes_up = 0;          // wire bytes sent
-  uint64_t blocks_down = 0;       // blocks verified and stored (block_downloaded events)
+  uint64_t blocks_down = 0;       // blocks verified and stored from the peer
   uint64_t block_bytes_down = 0;  // their payload bytes
-  uint64_t upgrades = 0;          // upgraded events
+  uint64_t blocks_up = 0;         // blocks served to the peer
+  uint64_t block_bytes_up = 0;    // their payload bytes
+  uint64_t upgrades = 0;          // times a core's length grew from the peer
 };
 
 // One connection. Owned by the transport; handlers get a reference, connect() a
@@ -79,7 +80,7 @@ class Peer {
  public:
   virtual ~Peer() = default;
   virtual PeerSession& session() = 0;
-  virtual const PeerCounters& counters() const = 0;
+  virtual PeerCounters counters() const = 0;
   // "127.0.0.1:40123" once connected ("" before).
   virtual const std::string& remote() const = 0;
   // Graceful: closes the channels, writes what is pending, then closes the socket.

@@ -57,7 +57,18 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
   }
 
   PeerSession& session() override { return session_; }
-  const PeerCounters& counters() const override { return counters_; }
+  PeerCounters counters() const override {
+    PeerCounters c = counters_;
+    for (size_t i = 0; i < session_.core_count(); i++) {
+      const ReplicatorCounters& r = session_.replicator(i).counters();
+      c.blocks_down += r.blocks_down;
+      c.block_bytes_down += r.block_bytes_down;
+      c.blocks_up += r.blocks_up;
+      c.block_bytes_up += r.block_bytes_up;
+      c.upgrades += r.upgrades;
+    }
+    return c;
+  }
   const std::string& remote() const override { return remote_; }
   bool closed() const override { return closed_; }
 
@@ -182,16 +193,6 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
 
   void dispatch_events() {
     for (auto& e : session_.take_events()) {
-      using Kind = ReplicatorEvent::Kind;
-      if (e.core != SessionEvent::kSessionEvent) {
-        if (e.event.kind == Kind::block_downloaded) {
-          counters_.blocks_down++;
-          auto block = session_.replicator(e.core).core().get(e.event.value);
-          if (block) counters_.block_bytes_down += block->size();
-        } else if (e.event.kind == Kind::upgraded) {
-          counters_.upgrades++;
-        }
-      }
       if (setup_.handlers.on_event) setup_.handlers.on_event(*this, e);
       if (closed_) return;
     }
@@ -210,7 +211,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
   PeerSession session_;
   asio::steady_timer wake_;
   asio::steady_timer watchdog_;
-  PeerCounters counters_;
+  PeerCounters counters_;  // wire bytes; the rest comes from the replicators
   std::string remote_;
   bool open_ = false;
   bool closing_ = false;

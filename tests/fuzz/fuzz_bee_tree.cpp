@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "bee/bee.hpp"
+#include "bee/read_trace.hpp"
 
 using namespace hypercore;
 
@@ -52,5 +53,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t v = (*db)->version();
   for (uint64_t other = 1; other <= v && other < 16; other++) drain(snap.diff(other, {}));
   for (uint64_t seq = 0; seq < v; seq++) (void)snap.get_by_seq(seq);
+  // The extension responder's traces walk the same hostile pointers.
+  Core& c = (*db)->core();
+  for (const auto& b : blocks) {
+    auto seqs = bee::trace_get(c, v, ByteSpan(b).first(std::min<size_t>(b.size(), 8)));
+    if (seqs.size() > bee::kMaxTracedBlocks) __builtin_trap();
+  }
+  bee::ExtensionMessage::Iterator scan;
+  scan.version = v;
+  for (bool reverse : {false, true}) {
+    scan.reverse = reverse;
+    if (bee::trace_range(c, scan).size() > bee::kMaxTracedBlocks) __builtin_trap();
+  }
+  // A checkpoint made of the input's first bytes.
+  for (size_t i = 0; i + 3 <= std::min<size_t>(size, 12); i += 3) {
+    scan.checkpoint.insert(scan.checkpoint.end(), {data[i] % (v + 1), data[i + 1] % 4u, data[i + 2]});
+  }
+  (void)bee::trace_range(c, scan);
   return 0;
 }

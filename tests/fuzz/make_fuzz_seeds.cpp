@@ -85,5 +85,16 @@ int main(int argc, char** argv) {
   for (const char* hex : bee_blocks) {
     write_file(root / "bee_node" / ("seed" + std::to_string(n++)), *from_hex(hex));
   }
+  // Extension messages as hyperbee 2.27.3 encodes them (tests/interop/bee_trace_vectors.js).
+  const char* extension_messages[] = {
+      "120a080c12066b3030303432",
+      "0a0d080310ac021a0603ab02118001",
+      "1a0c08051201612a017a30003800",
+      "1a1708f0a2041a0162220179301938014207090003ac020201",
+  };
+  n = 0;
+  for (const char* hex : extension_messages) {
+    write_file(root / "bee_extension" / ("seed" + std::to_string(n++)), *from_hex(hex));
+  }
   return 0;
 }

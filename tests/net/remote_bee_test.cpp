@@ -10,6 +10,7 @@
 
 #include "bee/bee.hpp"
 #include "bee/messages.hpp"
+#include "net/bee_extension.hpp"
 #include "net/remote_bee.hpp"
 #include "tests/net/replication_test_util.hpp"
 
@@ -80,15 +81,20 @@ struct RemoteLink {
   PeerSession a{NoiseRole::responder};
   PeerSession b{NoiseRole::initiator};
   std::unique_ptr<Duplex> duplex;
+  size_t ia = 0;
   size_t ib = 0;
   std::unique_ptr<net::RemoteBee> remote;
+  // The serving side answers the hyperbee extension unless told not to (a peer that
+  // ignores it, as one without the extension would).
+  std::optional<net::BeeExtensionResponder> responder;
 
-  RemoteLink() {
+  explicit RemoteLink(bool answer_extension = true) {
     auto& w = writer();
+    if (answer_extension) responder.emplace(*w.core);
     auto r = Core::open_replica(hypercore::make_memory_storage(), w.core->key());
     EXPECT_TRUE(r);
     replica = std::move(*r);
-    a.add_core(*w.core, {}, now);
+    ia = a.add_core(*w.core, {}, now);
     ib = b.add_core(*replica, {}, now);
     duplex = std::make_unique<Duplex>(endpoint(a, now), endpoint(b, now));
     auto opened = bee::Bee::open(replica);
@@ -98,11 +104,21 @@ struct RemoteLink {
     EXPECT_EQ(replica->length(), w.core->length());
     remote = std::make_unique<net::RemoteBee>(*bee, b.replicator(ib));
   }
+  // Moves bytes and routes events until both sides are quiet (the responder's answers
+  // are new bytes).
   void pump() {
-    EXPECT_TRUE(duplex->run());
-    (void)a.take_events();
-    for (auto& e : b.take_events()) {
-      if (e.core == ib && remote) remote->on_event(e.event);
+    for (int round = 0; round < 100; round++) {
+      EXPECT_TRUE(duplex->run());
+      bool any = false;
+      for (auto& e : a.take_events()) {
+        any = true;
+        if (e.core == ia && responder) responder->on_event(e.event, a.replicator(ia), now);
+      }
+      for (auto& e : b.take_events()) {
+        any = true;
+        if (e.core == ib && remote) remote->on_event(e.event);
+      }
+      if (!any) return;
     }
   }
   // Steps the query, moving bytes between steps, until it finishes.
@@ -132,11 +148,11 @@ struct NodeFigure {
 constexpr NodeFigure kNodeGets[] = {{42, 2519, 25},    {1048, 7593, 23},  {6360, 18441, 28}, {11737, 18424, 31},
                                     {13525, 8476, 26}, {18986, 13495, 24}, {2280, 8121, 26},  {7840, 3361, 30}};
 
-TEST(RemoteBee, ColdGetFetchesNoMoreThanNode) {
+void cold_gets(bool answer_extension) {
   size_t depth = tree_depth();
   size_t total_blocks = 0, total_node = 0, max_trips = 0, total_trips = 0;
   for (const auto& f : kNodeGets) {
-    RemoteLink link;
+    RemoteLink link(answer_extension);
     auto q = link.remote->get(key_bytes(f.key));
     auto s = link.run(*q);
     ASSERT_TRUE(s) << s.error().to_string();
@@ -148,9 +164,16 @@ TEST(RemoteBee, ColdGetFetchesNoMoreThanNode) {
     size_t held = link.held();
     EXPECT_EQ(held, q->stats().blocks_fetched);
     EXPECT_LE(held, f.node_blocks) << "key " << f.key;
-    // Per level: the node's block, then one batch per binary-search probe the held blocks
-    // do not decide (at most 3 for 8 keys).
-    EXPECT_LE(q->stats().round_trips, 4 * depth) << "key " << f.key;
+    EXPECT_TRUE(q->stats().extension_asked);
+    if (answer_extension) {
+      // The extension's answer names the whole path: the root's round trip, then one for
+      // all the rest.
+      EXPECT_LE(q->stats().round_trips, 2u) << "key " << f.key;
+    } else {
+      // Without it, per level: the node's block, then one batch per binary-search probe
+      // the held blocks do not decide (at most 3 for 8 keys).
+      EXPECT_LE(q->stats().round_trips, 4 * depth) << "key " << f.key;
+    }
     std::printf("[ figures ] get key%05llu: %zu blocks (Node %zu), %llu round trips\n",
                 static_cast<unsigned long long>(f.key), held, f.node_blocks,
                 static_cast<unsigned long long>(q->stats().round_trips));
@@ -159,9 +182,13 @@ TEST(RemoteBee, ColdGetFetchesNoMoreThanNode) {
     total_trips += q->stats().round_trips;
     max_trips = std::max<size_t>(max_trips, q->stats().round_trips);
   }
-  std::printf("[ figures ] depth %zu; cold gets: %zu blocks in all (Node %zu), %zu round trips in all, max %zu\n",
-              depth, total_blocks, total_node, total_trips, max_trips);
+  std::printf("[ figures ] %s: depth %zu; cold gets: %zu blocks in all (Node %zu), %zu round trips in all, max %zu\n",
+              answer_extension ? "extension answered" : "extension ignored", depth, total_blocks, total_node,
+              total_trips, max_trips);
 }
+
+TEST(RemoteBee, ColdGetFetchesNoMoreThanNode) { cold_gets(true); }
+TEST(RemoteBee, ColdGetWithAPeerIgnoringTheExtension) { cold_gets(false); }
 
 // The trade-off of the two get options, printed for the record (only the default is held
 // to Node's figures above).
@@ -170,7 +197,7 @@ TEST(RemoteBee, GetOptionsTradeOff) {
     for (size_t spec : {0u, 1u, 2u}) {
       size_t blocks = 0, trips = 0, worse = 0;
       for (const auto& f : kNodeGets) {
-        RemoteLink link;
+        RemoteLink link(false);
         net::RemoteQueryOptions o;
         o.key_search_depth = depth;
         o.speculative_children = spec;
@@ -201,10 +228,28 @@ TEST(RemoteBee, ColdRangeOf100) {
   auto it = writer().bee->snapshot().range(r);
   while (auto e = *it.next()) expected.push_back(*e);
   ASSERT_EQ(expected.size(), 100u);
+  // With the extension answered: the range's blocks in about one round trip.
+  for (bool reverse : {false, true}) {
+    RemoteLink link;
+    bee::Range rr = r;
+    rr.reverse = reverse;
+    auto q = link.remote->range(rr);
+    ASSERT_TRUE(link.run(*q));
+    auto want = expected;
+    if (reverse) std::reverse(want.begin(), want.end());
+    EXPECT_EQ(q->entries(), want);
+    EXPECT_TRUE(q->stats().extension_asked);
+    EXPECT_LE(q->stats().round_trips, 2u);
+    EXPECT_LE(link.held(), 156u);
+    std::printf("[ figures ] cold 100-key range, extension answered%s: %zu blocks (Node 156 forward), %llu round "
+                "trips\n",
+                reverse ? ", reverse" : "", link.held(), static_cast<unsigned long long>(q->stats().round_trips));
+  }
+  // A peer that ignores the extension: the prefetch window saves the round trips.
   uint64_t trips_without_prefetch[2] = {0, 0};
   for (size_t window : {0u, 8u, 32u}) {
     for (bool reverse : {false, true}) {
-      RemoteLink link;
+      RemoteLink link(false);
       bee::Range rr = r;
       rr.reverse = reverse;
       net::RemoteQueryOptions o;
@@ -228,7 +273,7 @@ TEST(RemoteBee, ColdRangeOf100) {
   }
   // A limit stops the prefetch near the end.
   for (size_t window : {0u, 8u}) {
-    RemoteLink link;
+    RemoteLink link(false);
     bee::Range limited = r;
     limited.limit = 10;
     net::RemoteQueryOptions o;
@@ -242,7 +287,7 @@ TEST(RemoteBee, ColdRangeOf100) {
   // The interop test's end-of-keyspace case (Node: localBlocks 64-79 over runs).
   for (size_t window : {0u, 8u}) {
     for (bool batch : {false, true}) {
-      RemoteLink l;
+      RemoteLink l(false);
       bee::Range rr;
       rr.gt = key_bytes(19950);
       rr.lte = key_bytes(19999);
