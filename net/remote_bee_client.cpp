@@ -133,6 +133,7 @@ void RemoteBeeClient::step_all() {
     running_.erase(running_.begin() + long(i));
   }
   stepping_ = false;
+  if (peer_) peer_->flush();  // requests made here are not inside a transport handler
   auto keep = shared_from_this();
   for (size_t i = 0; i < finished.size(); i++) {
     if (outcomes[i]) {

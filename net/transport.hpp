@@ -87,6 +87,10 @@ class Peer {
   virtual void close() = 0;
   // Immediate: closes the socket; on_close reports `stopped`.
   virtual void stop() = 0;
+  // Writes what the session has to send now. Output made inside the handlers goes out
+  // anyway; call this after driving the session from elsewhere (a timer, a posted task),
+  // or the bytes wait for the next tick (TransportOptions::tick_interval).
+  virtual void flush() = 0;
   virtual bool closed() const = 0;
 };
 

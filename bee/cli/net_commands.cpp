@@ -1,18 +1,23 @@
 // `bee serve` and `bee clone`: replication over TCP (and WebSocket) with the net/
 // transports. The event loop is net::EventLoop, so no Asio header is included here.
-// See docs/cli.md "Replication".
+// `bee query` is in query_command.cpp and listed here. See docs/cli.md "Replication".
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "bee/cli/command.hpp"
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
+#include "bee/cli/net_common.hpp"
 #include "bee/cli/progress.hpp"
+#include "bee/messages.hpp"
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
+#include "net/bee_extension.hpp"
 #include "net/event_loop.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/websocket_transport.hpp"
@@ -26,20 +31,9 @@ using hypercore::errc;
 using hypercore::to_hex;
 using namespace std::chrono_literals;
 
-int transport_error(const Invocation& inv, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", inv.name.c_str(), message.c_str());
-  return kExitFailure;
-}
-
-std::optional<uint16_t> parse_port(const std::string& text) {
-  auto v = parse_uint(text);
-  if (!v || *v > 65535) return std::nullopt;
-  return static_cast<uint16_t>(*v);
-}
-
 std::string counters_text(const net::PeerCounters& c) {
-  return "blocks down " + std::to_string(c.blocks_down) + ", bytes down " + std::to_string(c.bytes_down) +
-         ", bytes up " + std::to_string(c.bytes_up);
+  return "blocks up " + std::to_string(c.blocks_up) + ", blocks down " + std::to_string(c.blocks_down) +
+         ", bytes up " + std::to_string(c.bytes_up) + ", bytes down " + std::to_string(c.bytes_down);
 }
 
 // ---------------------------------------------------------------- serve
@@ -72,12 +66,31 @@ int run_serve(const Invocation& inv) {
   options.host = host;
   options.port = *port;
   options.setup.cores = {core->get()};
-  options.setup.handlers.on_open = [](net::Peer& peer) {
+  // A bee's readers ask for lookup paths with the hyperbee extension: one responder per
+  // connection (each has its own flood budget).
+  bool is_bee = false;
+  if ((*core)->length() > 0 && (*core)->has(0)) {
+    auto block0 = (*core)->get(0);
+    is_bee = block0 && bee::decode_header(*block0).has_value();
+  }
+  std::map<net::Peer*, std::unique_ptr<net::BeeExtensionResponder>> responders;
+  options.setup.handlers.on_open = [&](net::Peer& peer) {
     std::fprintf(stderr, "bee serve: peer %s connected\n", peer.remote().c_str());
+    if (is_bee) responders[&peer] = std::make_unique<net::BeeExtensionResponder>(**core);
   };
-  options.setup.handlers.on_close = [](net::Peer& peer, const std::optional<net::TransportError>& error) {
-    std::fprintf(stderr, "bee serve: peer %s closed (%s; %s)\n", peer.remote().c_str(),
-                 error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str());
+  options.setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent& e) {
+    auto it = responders.find(&peer);
+    if (it == responders.end() || e.core == net::SessionEvent::kSessionEvent) return;
+    it->second->on_event(e.event, peer.session().replicator(e.core), net::Clock::now());
+  };
+  options.setup.handlers.on_close = [&](net::Peer& peer, const std::optional<net::TransportError>& error) {
+    std::string answered;
+    if (auto it = responders.find(&peer); it != responders.end()) {
+      answered = ", lookups answered " + std::to_string(it->second->asks_answered());
+      responders.erase(it);
+    }
+    std::fprintf(stderr, "bee serve: peer %s closed (%s; %s%s)\n", peer.remote().c_str(),
+                 error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str(), answered.c_str());
   };
   auto tcp = net::listen_tcp(loop.context(), options);
   if (!tcp) return transport_error(inv, tcp.error().to_string());
@@ -127,23 +140,15 @@ int run_clone(const Invocation& inv) {
   auto key = hypercore::hash_from_hex(positional[0]);
   if (!key) return usage_error(inv, "KEY needs 64 hex digits (32 bytes), got '" + positional[0] + "'");
   const std::string& dir = positional[1];
-  auto peer_arg = inv.args.value("peer");
-  if (!peer_arg) return usage_error(inv, "missing --peer HOST:PORT");
-  auto colon = peer_arg->rfind(':');
-  std::optional<uint16_t> port;
-  if (colon != std::string::npos) port = parse_port(peer_arg->substr(colon + 1));
-  if (colon == std::string::npos || colon == 0 || !port || *port == 0) {
-    return usage_error(inv, "--peer needs HOST:PORT, got '" + *peer_arg + "'");
-  }
-  std::string host = peer_arg->substr(0, colon);
+  auto peer_address = peer_option(inv.args);
+  if (!peer_address) return usage_error(inv, peer_address.error());
+  const std::string& host = peer_address->host;
+  const uint16_t port = peer_address->port;
   bool sparse = inv.args.has("sparse");
   bool websocket = inv.args.has("websocket");
-  uint64_t timeout_ms = 60000;
-  if (auto v = inv.args.value("timeout")) {
-    auto parsed = parse_uint(*v);
-    if (!parsed || *parsed == 0) return usage_error(inv, "--timeout needs a positive number of milliseconds");
-    timeout_ms = *parsed;
-  }
+  auto timeout = timeout_option(inv.args, 60000);
+  if (!timeout) return usage_error(inv, timeout.error());
+  uint64_t timeout_ms = *timeout;
 
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
@@ -180,8 +185,8 @@ int run_clone(const Invocation& inv) {
     failure = error;
     loop.cancel_waits();
   };
-  auto peer = websocket ? net::connect_websocket(loop.context(), host, *port, setup)
-                        : net::connect_tcp(loop.context(), host, *port, setup);
+  auto peer = websocket ? net::connect_websocket(loop.context(), host, port, setup)
+                        : net::connect_tcp(loop.context(), host, port, setup);
   loop.after(std::chrono::milliseconds(timeout_ms), [&] {
     timed_out = true;
     peer->stop();
@@ -248,6 +253,13 @@ constexpr Command kCommands[] = {
 
 }  // namespace
 
-std::span<const Command> net_commands() { return kCommands; }
+std::span<const Command> net_commands() {
+  static const std::vector<Command> all = [] {
+    std::vector<Command> v(std::begin(kCommands), std::end(kCommands));
+    for (const auto& c : query_commands()) v.push_back(c);
+    return v;
+  }();
+  return all;
+}
 
 }  // namespace bee::cli

@@ -83,6 +83,8 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
 
   void stop() override { shutdown(TransportError{TransportErrc::stopped, "stopped"}); }
 
+  void flush() override { wake_.cancel(); }
+
   // Ends the connection once; on_close is posted so that it never runs inside a handler.
   void shutdown(std::optional<TransportError> error) {
     if (closed_) return;
@@ -150,7 +152,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
         error_code ec;
         writing_ = true;
         write_started_ = Clock::now();
-      co_await stream_->write(asio::buffer(out), ec);
+        co_await stream_->write(asio::buffer(out), ec);
         writing_ = false;
         if (closed_) co_return;
         if (ec) {

@@ -96,5 +96,16 @@ int main(int argc, char** argv) {
   for (const char* hex : extension_messages) {
     write_file(root / "bee_extension" / ("seed" + std::to_string(n++)), *from_hex(hex));
   }
+  // dht-rpc datagrams of ../shared/spec/dht.md §1.2 (PING, FIND_NODE request and response).
+  const char* dht_messages[] = {
+      "030434127f0000014ac200",
+      "030c08007f0000014ac202abababababababababababababababababababababababababababababababab",
+      "130d09007f00000118baea50f55683100864aa622153cff29c6f99eea9e753f8e211d6b01e0a8af2ac6c"
+      "047f0000014dc27f0000014cc27f00000135887f0000014bc201",
+  };
+  n = 0;
+  for (const char* hex : dht_messages) {
+    write_file(root / "dht_message" / ("seed" + std::to_string(n++)), *from_hex(hex));
+  }
   return 0;
 }
