@@ -1,8 +1,10 @@
 // The in-memory Storage. A file is a list of fixed-size chunks, allocated on first write:
 // growing a file never copies it, and a sparse file (the tree at 48 × node index) costs
 // only the chunks that were written.
+#include <cstdlib>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 
 #include "hypercore/storage.hpp"
@@ -13,8 +15,21 @@ namespace {
 
 constexpr uint64_t kChunk = 1 << 20;
 
+// Chunks come from calloc: a chunk this large is fresh zeroed pages from the kernel, so
+// unlike new[]() there is no memset of a whole MiB before the first write fills it.
+struct FreeChunk {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using Chunk = std::unique_ptr<uint8_t[], FreeChunk>;
+
+Chunk zeroed_chunk() {
+  auto* p = static_cast<uint8_t*>(std::calloc(kChunk, 1));
+  if (!p) throw std::bad_alloc();  // as new[] would
+  return Chunk(p);
+}
+
 struct MemoryData {
-  std::vector<std::unique_ptr<uint8_t[]>> chunks;  // null = never written (reads as zeros)
+  std::vector<Chunk> chunks;  // null = never written (reads as zeros)
   uint64_t size = 0;
 
   void write(uint64_t offset, ByteSpan data) {
@@ -22,7 +37,7 @@ struct MemoryData {
     if (chunks.size() < (end + kChunk - 1) / kChunk) chunks.resize((end + kChunk - 1) / kChunk);
     for (uint64_t pos = offset; pos < end;) {
       uint64_t c = pos / kChunk, at = pos % kChunk, n = std::min(kChunk - at, end - pos);
-      if (!chunks[c]) chunks[c] = std::make_unique<uint8_t[]>(kChunk);  // zero-initialised
+      if (!chunks[c]) chunks[c] = zeroed_chunk();
       std::copy_n(data.data() + (pos - offset), n, chunks[c].get() + at);
       pos += n;
     }
