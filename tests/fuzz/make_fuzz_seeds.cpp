@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
   const char* dht_messages[] = {
       "030434127f0000014ac200",
       "030c08007f0000014ac202abababababababababababababababababababababababababababababababab",
-      "130d09007f00000118baea50f55683100864aa622153cff29c6f99eea9e753f8e211d6b01e0a8af2ac6c"
-      "047f0000014dc27f0000014cc27f00000135887f0000014bc201",
+      ("130d09007f00000118baea50f55683100864aa622153cff29c6f99eea9e753f8e211d6b01e0a8af2ac6c"
+       "047f0000014dc27f0000014cc27f00000135887f0000014bc201"),
   };
   n = 0;
   for (const char* hex : dht_messages) {
