@@ -1,0 +1,42 @@
+// A DhtNode bound to two UDP sockets on an EventLoop (../shared/spec/dht.md §1.1): the
+// server socket (the advertised port) and the client socket (an ephemeral port). Owns the
+// sockets and one timer that fires at the node's next_wakeup(); the clock is steady_clock.
+// Asio stays behind this header so callers (tests, the bee tool) never include it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hypercore/error.hpp"
+#include "net/dht/dht_node.hpp"
+#include "net/event_loop.hpp"
+
+namespace net::dht {
+
+class UdpDht {
+ public:
+  // Binds both sockets on `host` (server on `server_port`, 0 = any) and creates the node.
+  // options.server_port is filled in with the bound port.
+  static hypercore::Result<std::unique_ptr<UdpDht>> open(EventLoop& loop, const std::string& host,
+                                                        uint16_t server_port, DhtNodeOptions options);
+  ~UdpDht();
+  UdpDht(const UdpDht&) = delete;
+  UdpDht& operator=(const UdpDht&) = delete;
+
+  DhtNode& node();
+  uint16_t server_port() const;
+  uint16_t client_port() const;
+  // Milliseconds of the clock the node runs on.
+  Millis now() const;
+  // Call after driving the node directly (query, ping...) so the timer follows.
+  void reschedule();
+  // Closes the sockets; the node stops receiving and sending.
+  void close();
+
+ private:
+  struct Impl;
+  explicit UdpDht(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace net::dht
