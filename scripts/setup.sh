@@ -9,11 +9,15 @@ cd "$(dirname "$0")/.."
 with_oracle=1
 [ "${1:-}" = "--no-oracle" ] && with_oracle=0
 
+# Build, the rival engines of bench/db_bench and its plots, the fuzzers' clang, and the
+# mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse).
 packages=(
   g++ cmake ninja-build pkg-config
   libsodium-dev libzstd-dev libsimdjson-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev gnuplot-nox
   clang-16 libclang-rt-16-dev
+  iproute2 avahi-daemon avahi-utils dbus
 )
 [ "$with_oracle" = 1 ] && ! command -v node >/dev/null 2>&1 && packages+=(nodejs)
 [ "$with_oracle" = 1 ] && ! command -v npm >/dev/null 2>&1 && packages+=(npm)
