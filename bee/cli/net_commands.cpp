@@ -1,6 +1,10 @@
 // `bee serve` and `bee clone`: replication over TCP (and WebSocket) with the net/
-// transports. The event loop is net::EventLoop, so no Asio header is included here.
+// transports; with --swarm --lan, serve also announces the discovery key on mDNS
+// (net::swarm::Swarm) and clone finds its peer there. The event loop is net::EventLoop, so
+// no Asio header is included here.
 // `bee query` is in query_command.cpp and listed here. See docs/cli.md "Replication".
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +23,7 @@
 #include "hypercore/storage.hpp"
 #include "net/bee_extension.hpp"
 #include "net/event_loop.hpp"
+#include "net/swarm.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/websocket_transport.hpp"
 
@@ -40,7 +45,11 @@ std::string counters_text(const net::PeerCounters& c) {
 
 int run_serve(const Invocation& inv) {
   const std::string& dir = inv.args.positional()[0];
-  std::string host = inv.args.value("host").value_or("127.0.0.1");
+  auto swarm_choice = swarm_option(inv.args);
+  if (!swarm_choice) return usage_error(inv, swarm_choice.error());
+  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
+  // A LAN announcement of a loopback listener would reach nobody.
+  std::string host = inv.args.value("host").value_or(swarm_choice->swarm ? "0.0.0.0" : "127.0.0.1");
   auto port = parse_port(inv.args.value("port").value_or("0"));
   if (!port) return usage_error(inv, "--port needs a number from 0 to 65535");
   std::optional<uint16_t> ws_port;
@@ -92,8 +101,39 @@ int run_serve(const Invocation& inv) {
     std::fprintf(stderr, "bee serve: peer %s closed (%s; %s%s)\n", peer.remote().c_str(),
                  error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str(), answered.c_str());
   };
-  auto tcp = net::listen_tcp(loop.context(), options);
-  if (!tcp) return transport_error(inv, tcp.error().to_string());
+  // Without --swarm a plain listener; with it the Swarm's, which also announces the
+  // discovery key on mDNS, looks it up, and dials the peers it finds (the same handlers).
+  std::unique_ptr<net::Server> tcp;
+  std::unique_ptr<net::swarm::Swarm> swarm;
+  if (swarm_choice->swarm) {
+    net::swarm::SwarmOptions swarm_options;
+    swarm_options.mode = net::swarm::DiscoveryMode::lan;
+    swarm_options.host = host;
+    swarm_options.port = *port;
+    swarm_options.setup = options.setup;
+    // A replica on the swarm mirrors the whole log from the peers it meets (they may be
+    // ahead of it), so that it can serve every block in turn.
+    swarm_options.setup.replicator.download_all = !(*core)->writable();
+    swarm_options.on_event = [](const net::swarm::SwarmEvent& e) {
+      using Kind = net::swarm::SwarmEvent::Kind;
+      if (e.kind == Kind::peer_found || e.kind == Kind::peer_gone) {
+        std::fprintf(stderr, "bee serve: mDNS %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
+                     e.key ? to_hex(*e.key).c_str() : "?", e.remote.c_str());
+      }
+    };
+    auto opened = net::swarm::Swarm::open(loop.context(), std::move(swarm_options));
+    if (!opened) return report_error(inv, opened.error());
+    swarm = std::move(*opened);
+    auto topic = (*core)->discovery_key();
+    if (auto joined = swarm->join(topic, {.announce = true, .lookup = true}); !joined) {
+      return report_error(inv, joined.error());
+    }
+  } else {
+    auto listening = net::listen_tcp(loop.context(), options);
+    if (!listening) return transport_error(inv, listening.error().to_string());
+    tcp = std::move(*listening);
+  }
+  const uint16_t tcp_port = swarm ? swarm->port() : tcp->port();
   std::unique_ptr<net::Server> ws;
   if (ws_port) {
     options.port = *ws_port;
@@ -106,18 +146,20 @@ int run_serve(const Invocation& inv) {
   info.string("key", to_hex((*core)->key()))
       .string("discoveryKey", to_hex((*core)->discovery_key()))
       .string("host", host)
-      .number("port", (*tcp)->port());
+      .number("port", tcp_port);
   if (ws) {
     info.number("wsPort", ws->port());
   } else {
     info.null("wsPort");
   }
   info.number("length", (*core)->length());
+  if (swarm) info.string("swarm", "lan").string("peerKey", to_hex(swarm->public_key()));
   print(info.str() + "\n");
   std::fflush(stdout);
 
   auto stop_all = [&] {
-    (*tcp)->stop();
+    if (tcp) tcp->stop();
+    if (swarm) swarm->close();
     if (ws) ws->stop();
     loop.cancel_waits();
   };
@@ -140,15 +182,21 @@ int run_clone(const Invocation& inv) {
   auto key = hypercore::hash_from_hex(positional[0]);
   if (!key) return usage_error(inv, "KEY needs 64 hex digits (32 bytes), got '" + positional[0] + "'");
   const std::string& dir = positional[1];
-  auto peer_address = peer_option(inv.args);
-  if (!peer_address) return usage_error(inv, peer_address.error());
-  const std::string& host = peer_address->host;
-  const uint16_t port = peer_address->port;
+  auto swarm_choice = swarm_option(inv.args);
+  if (!swarm_choice) return usage_error(inv, swarm_choice.error());
+  std::optional<PeerAddress> peer_address;
+  if (!swarm_choice->swarm) {
+    auto given = peer_option(inv.args);
+    if (!given) return usage_error(inv, given.error());
+    peer_address = *given;
+  }
   bool sparse = inv.args.has("sparse");
   bool websocket = inv.args.has("websocket");
+  if (websocket && swarm_choice->swarm) return usage_error(inv, "--websocket needs --peer (--swarm connects over TCP)");
   auto timeout = timeout_option(inv.args, 60000);
   if (!timeout) return usage_error(inv, timeout.error());
   uint64_t timeout_ms = *timeout;
+  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
 
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
@@ -162,6 +210,21 @@ int run_clone(const Invocation& inv) {
 
   auto started = std::chrono::steady_clock::now();
   net::EventLoop loop;
+  if (swarm_choice->swarm) {
+    // --timeout bounds the discovery too: what it leaves is the clone's.
+    auto found = find_lan_peer(loop, core.discovery_key(), std::chrono::milliseconds(timeout_ms));
+    if (!found) {
+      (void)core.close();
+      return transport_error(inv, found.error());
+    }
+    std::fprintf(stderr, "%s: found a peer on the LAN at %s:%u\n", inv.name.c_str(), found->host.c_str(),
+                 static_cast<unsigned>(found->port));
+    peer_address = *found;
+  }
+  const std::string& host = peer_address->host;
+  const uint16_t port = peer_address->port;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto remaining = std::max(std::chrono::milliseconds(1), std::chrono::milliseconds(timeout_ms) - elapsed);
   bool done = false;
   bool timed_out = false;
   std::optional<net::TransportError> failure;
@@ -187,12 +250,12 @@ int run_clone(const Invocation& inv) {
   };
   auto peer = websocket ? net::connect_websocket(loop.context(), host, port, setup)
                         : net::connect_tcp(loop.context(), host, port, setup);
-  loop.after(std::chrono::milliseconds(timeout_ms), [&] {
+  loop.after(remaining, [&] {
     timed_out = true;
     peer->stop();
   });
   loop.on_signals({SIGINT, SIGTERM}, [&](int) { peer->stop(); });
-  loop.run_for(std::chrono::milliseconds(timeout_ms) + 10s);
+  loop.run_for(remaining + 10s);
   if (progress) progress->finish();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -226,13 +289,19 @@ constexpr OptionSpec kServeOptions[] = {
     {"port", "PORT", "TCP port (default 0: any free port)"},
     {"ws-port", "PORT", "also serve over WebSocket on this port (0: any)"},
     {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
+    {"swarm", "", "also announce the discovery key so peers find this log by its key (needs --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT; listens on 0.0.0.0 unless --host"},
+    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
 };
 constexpr std::string_view kCloneOperands[] = {"KEY", "DIR"};
 constexpr OptionSpec kCloneOptions[] = {
-    {"peer", "HOST:PORT", "the peer to replicate from (required)"},
+    {"peer", "HOST:PORT", "the peer to replicate from (required unless --swarm)"},
+    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (needs --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT"},
+    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
     {"sparse", "", "download only the signed length (the upgrade), no blocks"},
     {"websocket", "", "connect over WebSocket instead of TCP"},
-    {"timeout", "MS", "give up after MS milliseconds (default 60000)"},
+    {"timeout", "MS", "give up after MS milliseconds, discovery included (default 60000)"},
 };
 
 constexpr Command kCommands[] = {
@@ -240,14 +309,21 @@ constexpr Command kCommands[] = {
      "Serves the Hypercore log (or the bee) stored in DIR to every peer that connects, as the\n"
      "Noise responder, over TCP (--port) and optionally WebSocket (--ws-port). Once listening\n"
      "it prints one JSON line {key, discoveryKey, host, port, wsPort, length}; peers are\n"
-     "logged on stderr. It stops on SIGINT or SIGTERM, or after --seconds.",
+     "logged on stderr. It stops on SIGINT or SIGTERM, or after --seconds.\n"
+     "With --swarm --lan it also announces the log's discovery key on mDNS (the JSON line\n"
+     "adds swarm and peerKey), connects to other servers of the same key it finds there\n"
+     "(a replica downloads every block it is missing from them) and listens on 0.0.0.0\n"
+     "unless --host is given. --swarm without --lan (the DHT) is\n"
+     "not implemented yet and fails.",
      kServeOptions, run_serve},
     {"", "clone", kCloneOperands, "", "replicate the log with KEY from a peer into DIR",
      "Connects to --peer HOST:PORT (Noise initiator), makes DIR a replica of the log with KEY\n"
      "and downloads every block (with --sparse, only the signed length). Prints one JSON line\n"
      "{key, length, byteLength, treeHash, blocks, bytes, seconds}: blocks and bytes are what\n"
      "this run downloaded. Interrupted or failed clones keep what they verified; running the\n"
-     "command again continues. A progress bar is drawn on stderr when it is a terminal.",
+     "command again continues. A progress bar is drawn on stderr when it is a terminal.\n"
+     "With --swarm --lan instead of --peer, the first peer announcing KEY's discovery key on\n"
+     "mDNS is used (within --timeout).",
      kCloneOptions, run_clone},
 };
 

@@ -3,8 +3,10 @@
 // directory is involved. It connects (TCP or WebSocket, Noise initiator), waits for the
 // remote's signed length (the first `upgraded` event), runs the query at that version and
 // prints the result exactly as the local read command prints it on a full copy
-// (db_read.hpp). One deadline, --timeout, bounds everything from the connect on.
+// (db_read.hpp). One deadline, --timeout, bounds everything from the connect on (from
+// the mDNS discovery on with --swarm --lan, which finds the peer by the key's discovery key).
 // See docs/cli.md "bee query".
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -139,11 +141,18 @@ int run_query(const Invocation& inv) {
       if (inv.args.has(name)) return usage_error(inv, std::string("--") + name + " is for range and history, not get");
     }
   }
-  auto peer_address = peer_option(inv.args);
-  if (!peer_address) return usage_error(inv, peer_address.error());
+  auto swarm_choice = swarm_option(inv.args);
+  if (!swarm_choice) return usage_error(inv, swarm_choice.error());
+  std::optional<PeerAddress> peer_address;
+  if (!swarm_choice->swarm) {
+    auto given = peer_option(inv.args);
+    if (!given) return usage_error(inv, given.error());
+    peer_address = *given;
+  }
   auto timeout = timeout_option(inv.args, 20000);
   if (!timeout) return usage_error(inv, timeout.error());
   bool websocket = inv.args.has("websocket");
+  if (websocket && swarm_choice->swarm) return usage_error(inv, "--websocket needs --peer (--swarm connects over TCP)");
   bool with_stats = inv.args.has("stats");
   auto options = db_options(inv);
   if (!options) return usage_error(inv, options.error());
@@ -191,9 +200,18 @@ int run_query(const Invocation& inv) {
   }
   run.plan = std::move(plan);
   run.timeout = std::chrono::milliseconds(*timeout);
+  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
   run.started = Clock::now();
 
   net::EventLoop loop;
+  if (swarm_choice->swarm) {
+    auto found = find_lan_peer(loop, run.core->discovery_key(), run.timeout);
+    if (!found) return transport_error(inv, found.error());
+    peer_address = *found;
+  }
+  // What the discovery left of --timeout.
+  auto remaining = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              run.started + run.timeout - Clock::now()));
   net::PeerSetup setup;
   setup.cores = {run.core.get()};
   setup.replicator.live = false;  // one version is queried
@@ -214,14 +232,14 @@ int run_query(const Invocation& inv) {
   auto peer = websocket ? net::connect_websocket(loop.context(), peer_address->host, peer_address->port, setup)
                         : net::connect_tcp(loop.context(), peer_address->host, peer_address->port, setup);
   std::string timeout_phase;
-  loop.after(run.timeout, [&] {
+  loop.after(remaining, [&] {
     if (run.answered || run.query_error) return;
     run.timed_out = true;
     timeout_phase = waiting_for(run.stream_open, *peer, run.channel_open, run.query != nullptr, where);
     peer->stop();
   });
   loop.on_signals({SIGINT, SIGTERM}, [&](int) { peer->stop(); });
-  loop.run_for(run.timeout + 10s);
+  loop.run_for(remaining + 10s);
   auto finished = Clock::now();
 
   if (!run.answered) {
@@ -302,7 +320,10 @@ int run_query(const Invocation& inv) {
 
 constexpr std::string_view kQueryOperands[] = {"KEY", "get|range|history"};
 constexpr OptionSpec kQueryOptions[] = {
-    {"peer", "HOST:PORT", "the peer serving the bee (required): bee serve, or Node's hypercore"},
+    {"peer", "HOST:PORT", "the peer serving the bee (required unless --swarm): bee serve, or Node's hypercore"},
+    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (needs --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT"},
+    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
     {"gt", "K", "range: keys after K; history: seqs after K (negative: from the end)"},
     {"gte", "K", "range: keys from K on; history: seqs from K on"},
     {"lt", "K", "range: keys before K; history: seqs before K"},
@@ -317,7 +338,7 @@ constexpr OptionSpec kQueryOptions[] = {
     {"json", "", "print JSON (one entry per line, in the reference's shape)"},
     {"stats", "", "also print blocks and bytes fetched, round trips and milliseconds"},
     {"websocket", "", "connect over WebSocket instead of TCP"},
-    {"timeout", "MS", "give up after MS milliseconds, connecting included (default 20000)"},
+    {"timeout", "MS", "give up after MS milliseconds, discovery and connecting included (default 20000)"},
 };
 
 constexpr Command kQueryCommands[] = {
@@ -331,7 +352,9 @@ constexpr Command kQueryCommands[] = {
      "Prints what 'bee get', 'bee range' or 'bee history' print on a full copy (--json: the\n"
      "same entries). --stats adds the blocks and bytes fetched, round trips and milliseconds:\n"
      "a last JSON line {\"stats\":{...}} with --json, else one line on stderr. A peer that\n"
-     "never opens the core (another key) ends as request_timeout after --timeout.",
+     "never opens the core (another key) ends as request_timeout after --timeout.\n"
+     "With --swarm --lan instead of --peer, the first peer announcing KEY's discovery key on\n"
+     "mDNS (bee serve DIR --swarm --lan) is queried.",
      kQueryOptions, run_query},
 };
 

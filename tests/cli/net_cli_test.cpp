@@ -471,4 +471,36 @@ TEST(NetCli, QueryFailuresAreOneLine) {
                  "bee query: ", "connect_failed");
 }
 
+// --swarm / --lan / --bootstrap: the argument errors, and the DHT (not built yet) failing
+// loudly instead of doing nothing. Discovery itself is tested in namespaces
+// (tests/net/swarm_netns_test.cpp).
+TEST(NetCli, SwarmOptionErrors) {
+  TempDir tmp;
+  std::string key(64, 'c');
+  ASSERT_EQ(bee({"create", tmp / "db"}).exit_code, 0);
+  const std::string dht = "unsupported: DHT discovery is not implemented yet; use --lan";
+  for (const std::string command : {"serve", "clone", "query"}) {
+    std::vector<std::string> base = {command};
+    if (command == "serve") base.push_back(tmp / "db");
+    if (command == "clone") base.insert(base.end(), {key, tmp / "c"});
+    if (command == "query") base.insert(base.end(), {key, "get", "k"});
+    auto with = [&](std::vector<std::string> extra) {
+      auto args = base;
+      args.insert(args.end(), extra.begin(), extra.end());
+      return bee(args);
+    };
+    std::string prefix = "bee " + command + ": ";
+    expect_failure(with({"--swarm"}), 1, prefix, dht);
+    expect_failure(with({"--swarm", "--bootstrap", "node.example:49737"}), 1, prefix, dht);
+    expect_failure(with({"--lan"}), 64, prefix, "--lan needs --swarm");
+    expect_failure(with({"--bootstrap", "h:1"}), 64, prefix, "--bootstrap needs --swarm");
+    expect_failure(with({"--swarm", "--lan", "--bootstrap", "h:1"}), 64, prefix, "--lan alone needs no bootstrap");
+    expect_failure(with({"--swarm", "--bootstrap", "nocolon"}), 64, prefix, "HOST:PORT");
+    if (command != "serve") {
+      expect_failure(with({"--swarm", "--lan", "--peer", "127.0.0.1:1"}), 64, prefix, "--peer");
+      expect_failure(with({"--swarm", "--lan", "--websocket"}), 64, prefix, "--websocket");
+    }
+  }
+}
+
 }  // namespace

@@ -1,0 +1,111 @@
+// A Swarm: join topics, find peers for them (LAN mDNS today; the DHT later, through the
+// same DiscoverySource interface), connect to them over TCP with the replication
+// transport, one connection per pair of peers, and replicate every core added to the
+// swarm over every connection. For a bee the topic is its core's discovery key.
+//
+//   auto swarm = net::swarm::Swarm::open(loop.context(), options);   // listens on TCP
+//   (*swarm)->add_core(*core);
+//   (*swarm)->join(core->discovery_key(), {.announce = true, .lookup = true});
+//
+// Our identity is one Noise static key pair (SwarmOptions::key_pair) used on every
+// connection and published by discovery, so a peer's discovery record and its handshake
+// name the same key. Who dials whom, and the retry backoff, are decided by SwarmPlanner
+// (swarm_planner.hpp, sans-I/O, unit-tested); this class binds it to sockets and timers.
+// Connections we dial are retried with that backoff while discovery still reports the
+// peer; connections peers make to us are theirs to retry.
+//
+// Ownership: the caller owns the io_context (run on one thread) and the cores, which
+// must outlive the Swarm; the Swarm owns its listener, its discovery socket and its
+// connections. Thread-safety: call it from the io_context's thread (or before run()).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hypercore/core.hpp"
+#include "net/swarm_discovery.hpp"
+#include "net/swarm_planner.hpp"
+#include "net/transport.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace net::swarm {
+
+enum class DiscoveryMode {
+  lan,   // mDNS on the local link only: needs no internet and no bootstrap node
+  dht,   // the DHT only (not implemented yet: open() fails with `unsupported`)
+  both,  // both (idem)
+};
+
+// Connection events. `key` is the peer's Noise key when we dialled it (known from
+// discovery); for a connection the peer made to us it is unknown (nullopt) until the
+// transports expose the handshake's remote key.
+struct SwarmEvent {
+  enum class Kind {
+    peer_found,   // discovery reported a peer for a topic (key and addresses set)
+    peer_gone,    // discovery lost it
+    peer_joined,  // a connection is up (TCP connected; the Noise handshake follows)
+    peer_left,    // that connection ended (error set unless it closed cleanly)
+  };
+  Kind kind = Kind::peer_found;
+  std::optional<PeerKey> key;
+  std::string remote;      // "10.77.0.2:40123" for connections, "10.77.0.2:PORT" for found
+  bool initiator = false;  // we dialled it
+  std::optional<TransportError> error;
+};
+
+struct SwarmOptions {
+  // Which discovery layers to use. Default lan (the only one implemented).
+  DiscoveryMode mode = DiscoveryMode::lan;
+  // DHT bootstrap nodes ("host:port"); empty is valid (LAN-only needs none). Unused
+  // until the DHT source exists.
+  std::vector<std::string> bootstrap;
+  // Our Noise static key pair (identity). Default: a random one per Swarm.
+  std::optional<hypercore::KeyPair> key_pair;
+  // The TCP listener peers dial; its port goes into our announcements. Default any port
+  // on every address (a LAN announcement of 127.0.0.1 would reach nobody).
+  std::string host = "0.0.0.0";
+  uint16_t port = 0;
+  // mDNS interfaces (empty: every multicast-capable one) and port (5353).
+  std::vector<Ipv4> interfaces;
+  uint16_t mdns_port = mdns::kMdnsPort;
+  // What every connection replicates: cores (add_core adds more), replicator and
+  // transport options, and the application's handlers, called for every connection
+  // (dialled or accepted) after the Swarm's own bookkeeping.
+  // setup.transport.session.stream.keys.static_key_pair is overwritten with key_pair.
+  PeerSetup setup;
+  // Dial decisions and backoff (local_key and announcing are set by the Swarm).
+  PlannerOptions planner;
+  std::function<void(const SwarmEvent&)> on_event;
+};
+
+class Swarm {
+ public:
+  // Listens on TCP and opens discovery at once. Errors: unsupported for a mode with the
+  // DHT ("DHT discovery is not implemented yet; use --lan"), io_error when the listener
+  // or the mDNS socket cannot be opened (the message names which).
+  static hypercore::Result<std::unique_ptr<Swarm>> open(boost::asio::io_context& io, SwarmOptions options);
+
+  virtual ~Swarm() = default;
+  // Announces and/or looks up `topic` (32 bytes for a discovery key, but any bytes work).
+  virtual hypercore::Result<void> join(hypercore::ByteSpan topic, JoinOptions options = {}) = 0;
+  // Stops announcing and looking up `topic`; live connections stay.
+  virtual void leave(hypercore::ByteSpan topic) = 0;
+  // Replicates `core` over every connection, the open ones included.
+  virtual void add_core(hypercore::Core& core) = 0;
+  // Goodbyes on discovery, stops the listener and closes every connection gracefully
+  // (their on_close handlers follow). Idempotent; nothing is dialled afterwards.
+  virtual void close() = 0;
+
+  virtual uint16_t port() const = 0;  // the TCP listener's
+  virtual const PeerKey& public_key() const = 0;
+  virtual size_t connection_count() const = 0;
+};
+
+}  // namespace net::swarm
