@@ -118,6 +118,8 @@ class DhtNode {
   size_t inflight_requests() const { return io_.inflight(); }
   uint64_t transmissions() const { return io_.transmissions(); }
   uint64_t tick() const { return tick_; }
+  // The latest time passed in (what request hooks such as HyperDht run at).
+  Millis now() const { return now_; }
 
  private:
   friend class detail::Query;
