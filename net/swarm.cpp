@@ -239,39 +239,78 @@ class SwarmImpl final : public Swarm {
 }  // namespace
 
 Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions options) {
-  if (options.mode != DiscoveryMode::lan) {
-    return std::unexpected(Error{errc::unsupported, "DHT discovery is not implemented yet; use --lan"});
+  const bool use_dht = options.mode != DiscoveryMode::lan;
+  const bool use_mdns = options.mode != DiscoveryMode::dht;
+  if (use_dht && options.bootstrap.empty()) {
+    return std::unexpected(Error{errc::invalid_argument, "DHT discovery needs at least one bootstrap node"});
   }
   hypercore::KeyPair keys = options.key_pair ? *options.key_pair : hypercore::KeyPair::random();
   auto state = std::make_shared<State>(io, std::move(options), keys);
 
-  ServerOptions server_options;
-  server_options.host = state->options.host;
-  server_options.port = state->options.port;
-  server_options.setup = state->make_setup(std::nullopt);
-  auto server = listen_tcp(io, server_options);
-  if (!server) return std::unexpected(Error{errc::io_error, "swarm listener: " + server.error().to_string()});
-  state->server = std::move(*server);
-
-  MdnsDiscoveryOptions mdns_options;
-  mdns_options.public_key = keys.public_key;
-  mdns_options.port = state->server->port();
-  mdns_options.interfaces = state->options.interfaces;
-  mdns_options.mdns_port = state->options.mdns_port;
   std::weak_ptr<State> weak = state;
-  DiscoveryHandlers handlers;
-  handlers.found = [weak](hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
-    if (auto self = weak.lock()) self->on_found(topic, peer);
+  auto handlers = [weak] {
+    DiscoveryHandlers h;
+    h.found = [weak](hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
+      if (auto self = weak.lock()) self->on_found(topic, peer);
+    };
+    h.gone = [weak](hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
+      if (auto self = weak.lock()) self->on_gone(topic, peer);
+    };
+    return h;
   };
-  handlers.gone = [weak](hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
-    if (auto self = weak.lock()) self->on_gone(topic, peer);
+  auto listen = [&]() -> Result<void> {
+    ServerOptions server_options;
+    server_options.host = state->options.host;
+    server_options.port = state->options.port;
+    server_options.setup = state->make_setup(std::nullopt);
+    auto server = listen_tcp(io, server_options);
+    if (!server) return std::unexpected(Error{errc::io_error, "swarm listener: " + server.error().to_string()});
+    state->server = std::move(*server);
+    return {};
   };
-  auto discovery = open_mdns_discovery(io, mdns_options, std::move(handlers));
-  if (!discovery) {
-    state->server->stop();
-    return std::unexpected(Error{discovery.error().code, "swarm mDNS: " + discovery.error().message});
+
+  std::vector<std::unique_ptr<DiscoverySource>> sources;
+  if (use_dht) {
+    // The DHT's UDP server socket takes the TCP listener's port number (the convention of
+    // swarm_dht.cpp: our record's address is both). With an ephemeral port the UDP one may be
+    // taken: listen again on another, a few times.
+    constexpr int kAttempts = 8;
+    for (int attempt = 1;; attempt++) {
+      if (auto r = listen(); !r) return std::unexpected(r.error());
+      DhtDiscoveryOptions dht_options;
+      dht_options.bootstrap = state->options.bootstrap;
+      dht_options.key_pair = keys;
+      dht_options.host = state->options.host;
+      dht_options.port = state->server->port();
+      auto dht = open_dht_discovery(io, std::move(dht_options), handlers());
+      if (dht) {
+        sources.push_back(std::move(*dht));
+        break;
+      }
+      state->server->stop();
+      if (dht.error().code != errc::io_error || state->options.port != 0 || attempt == kAttempts) {
+        return std::unexpected(Error{dht.error().code, "swarm DHT: " + dht.error().message});
+      }
+    }
+  } else if (auto r = listen(); !r) {
+    return std::unexpected(r.error());
   }
-  state->discovery = std::move(*discovery);
+
+  if (use_mdns) {
+    MdnsDiscoveryOptions mdns_options;
+    mdns_options.public_key = keys.public_key;
+    mdns_options.port = state->server->port();
+    mdns_options.interfaces = state->options.interfaces;
+    mdns_options.mdns_port = state->options.mdns_port;
+    auto discovery = open_mdns_discovery(io, mdns_options, handlers());
+    if (!discovery) {
+      state->server->stop();
+      for (auto& s : sources) s->close();
+      return std::unexpected(Error{discovery.error().code, "swarm mDNS: " + discovery.error().message});
+    }
+    sources.push_back(std::move(*discovery));
+  }
+  state->discovery = sources.size() == 1 ? std::move(sources.front()) : combine_discovery(std::move(sources));
   return std::make_unique<SwarmImpl>(std::move(state));
 }
 

@@ -1,5 +1,5 @@
-// A Swarm: join topics, find peers for them (LAN mDNS today; the DHT later, through the
-// same DiscoverySource interface), connect to them over TCP with the replication
+// A Swarm: join topics, find peers for them (LAN mDNS, the HyperDHT, or both, through the
+// DiscoverySource interface), connect to them over TCP with the replication
 // transport, one connection per pair of peers, and replicate every core added to the
 // swarm over every connection. For a bee the topic is its core's discovery key.
 //
@@ -37,10 +37,15 @@ class io_context;
 
 namespace net::swarm {
 
+// HyperDHT's public bootstrap nodes (../shared/spec/dht.md §1.9).
+inline const std::vector<std::string> kPublicBootstrap = {
+    "88.99.3.86@node1.hyperdht.org:49737", "142.93.90.113@node2.hyperdht.org:49737",
+    "138.68.147.8@node3.hyperdht.org:49737"};
+
 enum class DiscoveryMode {
   lan,   // mDNS on the local link only: needs no internet and no bootstrap node
-  dht,   // the DHT only (not implemented yet: open() fails with `unsupported`)
-  both,  // both (idem)
+  dht,   // the HyperDHT only (needs bootstrap nodes; peers are dialled over TCP)
+  both,  // both: a peer found by either layer is dialled (once: the planner dedups by key)
 };
 
 // Connection events. `key` is the peer's Noise key when we dialled it (known from
@@ -61,15 +66,17 @@ struct SwarmEvent {
 };
 
 struct SwarmOptions {
-  // Which discovery layers to use. Default lan (the only one implemented).
+  // Which discovery layers to use. Default lan (needs no internet and no bootstrap node).
   DiscoveryMode mode = DiscoveryMode::lan;
-  // DHT bootstrap nodes ("host:port"); empty is valid (LAN-only needs none). Unused
-  // until the DHT source exists.
+  // DHT bootstrap nodes ("a.b.c.d:port" or "a.b.c.d@name:port"); empty is valid with lan
+  // and an error (invalid_argument) with dht or both. The public HyperDHT ones are
+  // kPublicBootstrap.
   std::vector<std::string> bootstrap;
   // Our Noise static key pair (identity). Default: a random one per Swarm.
   std::optional<hypercore::KeyPair> key_pair;
   // The TCP listener peers dial; its port goes into our announcements. Default any port
-  // on every address (a LAN announcement of 127.0.0.1 would reach nobody).
+  // on every address (a LAN announcement of 127.0.0.1 would reach nobody). With the DHT,
+  // the DHT's UDP socket binds the same host and port number (swarm_dht.cpp).
   std::string host = "0.0.0.0";
   uint16_t port = 0;
   // mDNS interfaces (empty: every multicast-capable one) and port (5353).
@@ -87,13 +94,14 @@ struct SwarmOptions {
 
 class Swarm {
  public:
-  // Listens on TCP and opens discovery at once. Errors: unsupported for a mode with the
-  // DHT ("DHT discovery is not implemented yet; use --lan"), io_error when the listener
-  // or the mDNS socket cannot be opened (the message names which).
+  // Listens on TCP and opens discovery at once. Errors: invalid_argument for a mode with
+  // the DHT and no (or a malformed) bootstrap list, io_error when the listener, the DHT's
+  // UDP socket or the mDNS socket cannot be opened (the message names which).
   static hypercore::Result<std::unique_ptr<Swarm>> open(boost::asio::io_context& io, SwarmOptions options);
 
   virtual ~Swarm() = default;
-  // Announces and/or looks up `topic` (32 bytes for a discovery key, but any bytes work).
+  // Announces and/or looks up `topic` (32 bytes for a discovery key; any bytes work on mDNS,
+  // the DHT needs 32: invalid_argument otherwise).
   virtual hypercore::Result<void> join(hypercore::ByteSpan topic, JoinOptions options = {}) = 0;
   // Stops announcing and looking up `topic`; live connections stay.
   virtual void leave(hypercore::ByteSpan topic) = 0;

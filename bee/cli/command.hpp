@@ -31,7 +31,7 @@ struct Invocation {
 };
 
 // Options that may be given more than once (`--sub a --sub b`), for commands that declare them.
-inline constexpr std::string_view kRepeatableOptions[] = {"sub"};
+inline constexpr std::string_view kRepeatableOptions[] = {"sub", "bootstrap"};
 
 struct Command {
   std::string_view group;  // "core"; empty for a top-level command
@@ -51,6 +51,8 @@ std::span<const Command> core_commands();
 std::span<const Command> db_commands();
 // net_commands.cpp: `bee serve`, `bee clone` (top-level).
 std::span<const Command> net_commands();
+// dht_commands.cpp: `bee dht bootstrap|lookup`.
+std::span<const Command> dht_commands();
 
 // One line on stderr, "<name>: <message> (see '<help_ref>')"; returns kExitUsage.
 int usage_error(const Invocation& inv, std::string_view message);

@@ -29,7 +29,10 @@ struct Group {
 };
 
 // Later modules add their groups (and top-level commands) here.
-std::vector<Group> groups() { return {{"core", "a Hypercore log stored in a directory", core_commands()}}; }
+std::vector<Group> groups() {
+  return {{"core", "a Hypercore log stored in a directory", core_commands()},
+          {"dht", "the HyperDHT (a bootstrap node, topic lookups)", dht_commands()}};
+}
 
 const Group* find_group(std::string_view name) {
   static const std::vector<Group> all = groups();

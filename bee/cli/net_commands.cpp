@@ -1,6 +1,7 @@
 // `bee serve` and `bee clone`: replication over TCP (and WebSocket) with the net/
-// transports; with --swarm --lan, serve also announces the discovery key on mDNS
-// (net::swarm::Swarm) and clone finds its peer there. The event loop is net::EventLoop, so
+// transports; with --swarm, serve also announces the discovery key (net::swarm::Swarm: on
+// mDNS with --lan, on the HyperDHT without, both with --lan --bootstrap) and clone finds its
+// peer there. The event loop is net::EventLoop, so
 // no Asio header is included here.
 // `bee query` is in query_command.cpp and listed here. See docs/cli.md "Replication".
 #include <algorithm>
@@ -45,9 +46,8 @@ std::string counters_text(const net::PeerCounters& c) {
 
 int run_serve(const Invocation& inv) {
   const std::string& dir = inv.args.positional()[0];
-  auto swarm_choice = swarm_option(inv.args);
+  auto swarm_choice = swarm_option(inv);
   if (!swarm_choice) return usage_error(inv, swarm_choice.error());
-  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
   // A LAN announcement of a loopback listener would reach nobody.
   std::string host = inv.args.value("host").value_or(swarm_choice->swarm ? "0.0.0.0" : "127.0.0.1");
   auto port = parse_port(inv.args.value("port").value_or("0"));
@@ -102,12 +102,13 @@ int run_serve(const Invocation& inv) {
                  error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str(), answered.c_str());
   };
   // Without --swarm a plain listener; with it the Swarm's, which also announces the
-  // discovery key on mDNS, looks it up, and dials the peers it finds (the same handlers).
+  // discovery key (mDNS, the DHT), looks it up, and dials the peers it finds (same handlers).
   std::unique_ptr<net::Server> tcp;
   std::unique_ptr<net::swarm::Swarm> swarm;
   if (swarm_choice->swarm) {
     net::swarm::SwarmOptions swarm_options;
-    swarm_options.mode = net::swarm::DiscoveryMode::lan;
+    swarm_options.mode = swarm_mode(*swarm_choice);
+    swarm_options.bootstrap = swarm_choice->bootstrap;
     swarm_options.host = host;
     swarm_options.port = *port;
     swarm_options.setup = options.setup;
@@ -117,7 +118,7 @@ int run_serve(const Invocation& inv) {
     swarm_options.on_event = [](const net::swarm::SwarmEvent& e) {
       using Kind = net::swarm::SwarmEvent::Kind;
       if (e.kind == Kind::peer_found || e.kind == Kind::peer_gone) {
-        std::fprintf(stderr, "bee serve: mDNS %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
+        std::fprintf(stderr, "bee serve: %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
                      e.key ? to_hex(*e.key).c_str() : "?", e.remote.c_str());
       }
     };
@@ -153,7 +154,7 @@ int run_serve(const Invocation& inv) {
     info.null("wsPort");
   }
   info.number("length", (*core)->length());
-  if (swarm) info.string("swarm", "lan").string("peerKey", to_hex(swarm->public_key()));
+  if (swarm) info.string("swarm", swarm_mode_name(*swarm_choice)).string("peerKey", to_hex(swarm->public_key()));
   print(info.str() + "\n");
   std::fflush(stdout);
 
@@ -182,7 +183,7 @@ int run_clone(const Invocation& inv) {
   auto key = hypercore::hash_from_hex(positional[0]);
   if (!key) return usage_error(inv, "KEY needs 64 hex digits (32 bytes), got '" + positional[0] + "'");
   const std::string& dir = positional[1];
-  auto swarm_choice = swarm_option(inv.args);
+  auto swarm_choice = swarm_option(inv);
   if (!swarm_choice) return usage_error(inv, swarm_choice.error());
   std::optional<PeerAddress> peer_address;
   if (!swarm_choice->swarm) {
@@ -196,7 +197,6 @@ int run_clone(const Invocation& inv) {
   auto timeout = timeout_option(inv.args, 60000);
   if (!timeout) return usage_error(inv, timeout.error());
   uint64_t timeout_ms = *timeout;
-  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
 
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
@@ -212,12 +212,14 @@ int run_clone(const Invocation& inv) {
   net::EventLoop loop;
   if (swarm_choice->swarm) {
     // --timeout bounds the discovery too: what it leaves is the clone's.
-    auto found = find_lan_peer(loop, core.discovery_key(), std::chrono::milliseconds(timeout_ms));
+    auto found =
+        find_swarm_peer(loop, core.discovery_key(), *swarm_choice, std::chrono::milliseconds(timeout_ms));
     if (!found) {
       (void)core.close();
       return transport_error(inv, found.error());
     }
-    std::fprintf(stderr, "%s: found a peer on the LAN at %s:%u\n", inv.name.c_str(), found->host.c_str(),
+    const char* where = swarm_choice->lan ? (swarm_choice->dht ? "on the LAN or the DHT" : "on the LAN") : "on the DHT";
+    std::fprintf(stderr, "%s: found a peer %s at %s:%u\n", inv.name.c_str(), where, found->host.c_str(),
                  static_cast<unsigned>(found->port));
     peer_address = *found;
   }
@@ -289,16 +291,16 @@ constexpr OptionSpec kServeOptions[] = {
     {"port", "PORT", "TCP port (default 0: any free port)"},
     {"ws-port", "PORT", "also serve over WebSocket on this port (0: any)"},
     {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
-    {"swarm", "", "also announce the discovery key so peers find this log by its key (needs --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT; listens on 0.0.0.0 unless --host"},
-    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
+    {"swarm", "", "also announce the discovery key so peers find this log by its key (DHT unless --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
+    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
 };
 constexpr std::string_view kCloneOperands[] = {"KEY", "DIR"};
 constexpr OptionSpec kCloneOptions[] = {
     {"peer", "HOST:PORT", "the peer to replicate from (required unless --swarm)"},
-    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (needs --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT"},
-    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
+    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (DHT unless --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
+    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
     {"sparse", "", "download only the signed length (the upgrade), no blocks"},
     {"websocket", "", "connect over WebSocket instead of TCP"},
     {"timeout", "MS", "give up after MS milliseconds, discovery included (default 60000)"},
@@ -310,11 +312,11 @@ constexpr Command kCommands[] = {
      "Noise responder, over TCP (--port) and optionally WebSocket (--ws-port). Once listening\n"
      "it prints one JSON line {key, discoveryKey, host, port, wsPort, length}; peers are\n"
      "logged on stderr. It stops on SIGINT or SIGTERM, or after --seconds.\n"
-     "With --swarm --lan it also announces the log's discovery key on mDNS (the JSON line\n"
-     "adds swarm and peerKey), connects to other servers of the same key it finds there\n"
-     "(a replica downloads every block it is missing from them) and listens on 0.0.0.0\n"
-     "unless --host is given. --swarm without --lan (the DHT) is\n"
-     "not implemented yet and fails.",
+     "With --swarm it also announces the log's discovery key (the JSON line adds swarm and\n"
+     "peerKey) and connects to other servers of the same key it finds (a replica downloads\n"
+     "every block it is missing from them): --swarm --lan on mDNS, --swarm [--bootstrap\n"
+     "IPV4:PORT ...] on the HyperDHT (its UDP socket takes the TCP port's number), both with\n"
+     "--lan --bootstrap. It listens on 0.0.0.0 unless --host is given.",
      kServeOptions, run_serve},
     {"", "clone", kCloneOperands, "", "replicate the log with KEY from a peer into DIR",
      "Connects to --peer HOST:PORT (Noise initiator), makes DIR a replica of the log with KEY\n"
@@ -322,8 +324,8 @@ constexpr Command kCommands[] = {
      "{key, length, byteLength, treeHash, blocks, bytes, seconds}: blocks and bytes are what\n"
      "this run downloaded. Interrupted or failed clones keep what they verified; running the\n"
      "command again continues. A progress bar is drawn on stderr when it is a terminal.\n"
-     "With --swarm --lan instead of --peer, the first peer announcing KEY's discovery key on\n"
-     "mDNS is used (within --timeout).",
+     "With --swarm instead of --peer, the first peer announcing KEY's discovery key is used\n"
+     "(within --timeout): on mDNS with --lan, on the HyperDHT without (--bootstrap).",
      kCloneOptions, run_clone},
 };
 

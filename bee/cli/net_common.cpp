@@ -6,6 +6,8 @@
 #include "bee/cli/db_store.hpp"
 #include "hypercore/core.hpp"
 #include "net/event_loop.hpp"
+#include "net/dht/address.hpp"
+#include "net/swarm.hpp"
 #include "net/swarm_discovery.hpp"
 
 namespace bee::cli {
@@ -40,64 +42,98 @@ std::expected<uint64_t, std::string> timeout_option(const ParsedArgs& args, uint
   return *parsed;
 }
 
-std::expected<SwarmChoice, std::string> swarm_option(const ParsedArgs& args) {
-  SwarmChoice choice{args.has("swarm"), args.has("lan")};
+std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv) {
+  const ParsedArgs& args = inv.args;
+  SwarmChoice choice;
+  choice.swarm = args.has("swarm");
+  choice.lan = args.has("lan");
+  std::vector<std::string> lists;
+  for (const auto& [name, value] : inv.repeated) {
+    if (name == "bootstrap") lists.push_back(value);
+  }
+  if (auto v = args.value("bootstrap")) lists.push_back(*v);
   if (!choice.swarm) {
     if (choice.lan) return std::unexpected("--lan needs --swarm");
-    if (args.has("bootstrap")) return std::unexpected("--bootstrap needs --swarm");
+    if (!lists.empty()) return std::unexpected("--bootstrap needs --swarm");
     return choice;
   }
   if (args.has("peer")) return std::unexpected("--swarm finds the peer by the key: do not give --peer as well");
-  if (auto list = args.value("bootstrap")) {
-    // HOST:PORT[,HOST:PORT...]; an empty list is valid (no bootstrap node).
+  for (const auto& list : lists) {
+    // HOST:PORT[,HOST:PORT...]
     size_t start = 0;
-    while (start < list->size()) {
-      size_t comma = list->find(',', start);
-      std::string item = list->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      auto colon = item.rfind(':');
-      auto port = colon == std::string::npos ? std::nullopt : parse_port(item.substr(colon + 1));
-      if (colon == std::string::npos || colon == 0 || !port || *port == 0) {
-        return std::unexpected("--bootstrap needs HOST:PORT[,HOST:PORT...], got '" + item + "'");
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto address = net::dht::Ipv4Address::parse(item);
+      if (!address || address->port == 0) {
+        return std::unexpected("--bootstrap needs IPV4:PORT (or IPV4@NAME:PORT), got '" + item + "'");
       }
+      choice.bootstrap.push_back(item);
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
-    // The bootstrap nodes are the DHT's: with --lan alone they would be silently unused.
-    if (choice.lan) return std::unexpected("--bootstrap configures the DHT; --lan alone needs no bootstrap node");
   }
+  choice.dht = !choice.lan || !choice.bootstrap.empty();
+  if (choice.dht && choice.bootstrap.empty()) choice.bootstrap = net::swarm::kPublicBootstrap;
   return choice;
 }
 
-std::string dht_unsupported(const SwarmChoice& choice) {
-  if (choice.swarm && !choice.lan) return "unsupported: DHT discovery is not implemented yet; use --lan";
-  return "";
+std::string swarm_mode_name(const SwarmChoice& choice) {
+  if (choice.lan && choice.dht) return "both";
+  return choice.dht ? "dht" : "lan";
 }
 
-std::expected<PeerAddress, std::string> find_lan_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
-                                                      std::chrono::milliseconds timeout) {
+net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice) {
+  if (choice.lan && choice.dht) return net::swarm::DiscoveryMode::both;
+  return choice.dht ? net::swarm::DiscoveryMode::dht : net::swarm::DiscoveryMode::lan;
+}
+
+std::expected<PeerAddress, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
+                                                        const SwarmChoice& choice, std::chrono::milliseconds timeout) {
   std::optional<PeerAddress> found;
-  net::swarm::DiscoveryHandlers handlers;
-  handlers.found = [&](hypercore::ByteSpan, const net::swarm::DiscoveredPeer& peer) {
-    if (found || peer.addresses.empty() || peer.port == 0) return;
-    const auto& a = peer.addresses.front();
-    found = PeerAddress{std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-                            std::to_string(a[3]),
-                        peer.port};
-    loop.stop();
+  auto handlers = [&] {
+    net::swarm::DiscoveryHandlers h;
+    h.found = [&](hypercore::ByteSpan, const net::swarm::DiscoveredPeer& peer) {
+      if (found || peer.addresses.empty() || peer.port == 0) return;
+      const auto& a = peer.addresses.front();
+      found = PeerAddress{std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
+                              std::to_string(a[3]),
+                          peer.port};
+      loop.stop();
+    };
+    return h;
   };
   // Lookup only: our key is a throwaway (nothing is announced, no port).
-  net::swarm::MdnsDiscoveryOptions options;
-  options.public_key = hypercore::KeyPair::random().public_key;
-  auto discovery = net::swarm::open_mdns_discovery(loop.context(), options, std::move(handlers));
-  if (!discovery) return std::unexpected(discovery.error().to_string());
-  if (auto joined = (*discovery)->join(topic, {.announce = false, .lookup = true}); !joined) {
-    return std::unexpected(joined.error().to_string());
+  auto keys = hypercore::KeyPair::random();
+  std::vector<std::unique_ptr<net::swarm::DiscoverySource>> sources;
+  if (choice.dht) {
+    net::swarm::DhtDiscoveryOptions options;
+    options.bootstrap = choice.bootstrap;
+    options.key_pair = keys;
+    auto discovery = net::swarm::open_dht_discovery(loop.context(), options, handlers());
+    if (!discovery) return std::unexpected(discovery.error().to_string());
+    sources.push_back(std::move(*discovery));
+  }
+  if (choice.lan) {
+    net::swarm::MdnsDiscoveryOptions options;
+    options.public_key = keys.public_key;
+    auto discovery = net::swarm::open_mdns_discovery(loop.context(), options, handlers());
+    if (!discovery) return std::unexpected(discovery.error().to_string());
+    sources.push_back(std::move(*discovery));
+  }
+  for (auto& source : sources) {
+    if (auto joined = source->join(topic, {.announce = false, .lookup = true}); !joined) {
+      return std::unexpected(joined.error().to_string());
+    }
   }
   loop.run_for(timeout);
-  (*discovery)->close();
+  for (auto& source : sources) source->close();
   if (!found) {
+    std::string where = choice.lan && choice.dht ? "on the LAN (mDNS) or the DHT"
+                        : choice.dht           ? "on the DHT"
+                                               : "on the LAN (mDNS)";
     return std::unexpected("request_timeout: no peer announcing discovery key " + hypercore::to_hex(topic) +
-                           " found on the LAN (mDNS) within " + std::to_string(timeout.count()) + " ms");
+                           " found " + where + " within " + std::to_string(timeout.count()) + " ms");
   }
   return *found;
 }

@@ -1,6 +1,6 @@
 // What the replication commands share (net_commands.cpp: serve, clone; query_command.cpp:
 // query): parsing ports, --peer, --swarm/--lan/--bootstrap and --timeout, finding a peer
-// on the LAN, and the one-line report of a transport failure.
+// by its key (mDNS, the DHT), and the one-line report of a transport failure.
 #pragma once
 
 #include <cstdint>
@@ -9,12 +9,16 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "bee/cli/command.hpp"
 #include "hypercore/bytes.hpp"
 
 namespace net {
 class EventLoop;
+}
+namespace net::swarm {
+enum class DiscoveryMode;
 }
 
 namespace bee::cli {
@@ -31,24 +35,29 @@ std::expected<PeerAddress, std::string> peer_option(const ParsedArgs& args);
 // --timeout MS (1 ... 2^31-1), or `default_ms`. The error is a usage message.
 std::expected<uint64_t, std::string> timeout_option(const ParsedArgs& args, uint64_t default_ms);
 
-// How the peers are found: --peer HOST:PORT, or --swarm with --lan (mDNS on the local
-// link). --swarm without --lan means the DHT, which is not implemented yet.
+// How the peers are found: --peer HOST:PORT, or --swarm: --lan alone is mDNS on the local
+// link; --swarm without --lan is the HyperDHT (--bootstrap HOST:PORT, repeatable or
+// comma-separated; default the public HyperDHT bootstrap nodes); --lan with --bootstrap is
+// both.
 struct SwarmChoice {
   bool swarm = false;  // --swarm given
-  bool lan = false;    // --lan given (with --swarm)
+  bool lan = false;    // mDNS
+  bool dht = false;    // the DHT
+  std::vector<std::string> bootstrap;  // with dht: never empty
 };
 // The usage errors: --lan or --bootstrap without --swarm, --swarm with --peer, a
-// malformed --bootstrap list. `--swarm` without `--lan` parses; check dht_unsupported().
-std::expected<SwarmChoice, std::string> swarm_option(const ParsedArgs& args);
-// Non-empty ("unsupported: DHT discovery is not implemented yet; use --lan") when the
-// choice needs the DHT.
-std::string dht_unsupported(const SwarmChoice& choice);
+// malformed --bootstrap entry (IPV4:PORT or IPV4@NAME:PORT).
+std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv);
+// "lan", "dht" or "both".
+std::string swarm_mode_name(const SwarmChoice& choice);
+net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice);
 
-// Browses mDNS for peers announcing `topic` (a discovery key) and returns the first one
-// found, running `loop` for at most `timeout`. The error is a message starting with its
-// code: io_error (no multicast-capable interface, port refused) or request_timeout.
-std::expected<PeerAddress, std::string> find_lan_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
-                                                      std::chrono::milliseconds timeout);
+// Looks up `topic` (a discovery key) with the discovery layers of `choice` and returns the
+// first peer found, running `loop` for at most `timeout`. The error is a message starting
+// with its code: io_error (no multicast-capable interface, port refused), invalid_argument
+// (bootstrap list) or request_timeout.
+std::expected<PeerAddress, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
+                                                        const SwarmChoice& choice, std::chrono::milliseconds timeout);
 
 // One line on stderr, "<name>: <message>" (the message starts with the error's code);
 // returns kExitFailure.

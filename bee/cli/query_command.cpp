@@ -4,7 +4,7 @@
 // remote's signed length (the first `upgraded` event), runs the query at that version and
 // prints the result exactly as the local read command prints it on a full copy
 // (db_read.hpp). One deadline, --timeout, bounds everything from the connect on (from
-// the mDNS discovery on with --swarm --lan, which finds the peer by the key's discovery key).
+// the discovery on with --swarm, which finds the peer by the key's discovery key).
 // See docs/cli.md "bee query".
 #include <algorithm>
 #include <chrono>
@@ -141,7 +141,7 @@ int run_query(const Invocation& inv) {
       if (inv.args.has(name)) return usage_error(inv, std::string("--") + name + " is for range and history, not get");
     }
   }
-  auto swarm_choice = swarm_option(inv.args);
+  auto swarm_choice = swarm_option(inv);
   if (!swarm_choice) return usage_error(inv, swarm_choice.error());
   std::optional<PeerAddress> peer_address;
   if (!swarm_choice->swarm) {
@@ -200,12 +200,11 @@ int run_query(const Invocation& inv) {
   }
   run.plan = std::move(plan);
   run.timeout = std::chrono::milliseconds(*timeout);
-  if (auto why = dht_unsupported(*swarm_choice); !why.empty()) return transport_error(inv, why);
   run.started = Clock::now();
 
   net::EventLoop loop;
   if (swarm_choice->swarm) {
-    auto found = find_lan_peer(loop, run.core->discovery_key(), run.timeout);
+    auto found = find_swarm_peer(loop, run.core->discovery_key(), *swarm_choice, run.timeout);
     if (!found) return transport_error(inv, found.error());
     peer_address = *found;
   }
@@ -321,9 +320,9 @@ int run_query(const Invocation& inv) {
 constexpr std::string_view kQueryOperands[] = {"KEY", "get|range|history"};
 constexpr OptionSpec kQueryOptions[] = {
     {"peer", "HOST:PORT", "the peer serving the bee (required unless --swarm): bee serve, or Node's hypercore"},
-    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (needs --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS), no DHT"},
-    {"bootstrap", "HOST:PORT,...", "DHT bootstrap nodes (for the DHT, not implemented yet)"},
+    {"swarm", "", "find the peer by KEY's discovery key instead of --peer (DHT unless --lan)"},
+    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
+    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
     {"gt", "K", "range: keys after K; history: seqs after K (negative: from the end)"},
     {"gte", "K", "range: keys from K on; history: seqs from K on"},
     {"lt", "K", "range: keys before K; history: seqs before K"},
@@ -353,8 +352,8 @@ constexpr Command kQueryCommands[] = {
      "same entries). --stats adds the blocks and bytes fetched, round trips and milliseconds:\n"
      "a last JSON line {\"stats\":{...}} with --json, else one line on stderr. A peer that\n"
      "never opens the core (another key) ends as request_timeout after --timeout.\n"
-     "With --swarm --lan instead of --peer, the first peer announcing KEY's discovery key on\n"
-     "mDNS (bee serve DIR --swarm --lan) is queried.",
+     "With --swarm instead of --peer, the first peer announcing KEY's discovery key (bee serve\n"
+     "DIR --swarm ...) is queried: on mDNS with --lan, on the HyperDHT without (--bootstrap).",
      kQueryOptions, run_query},
 };
 

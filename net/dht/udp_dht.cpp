@@ -74,7 +74,12 @@ struct UdpDht::Impl {
 
 hypercore::Result<std::unique_ptr<UdpDht>> UdpDht::open(EventLoop& loop, const std::string& host,
                                                         uint16_t server_port, DhtNodeOptions options) {
-  auto impl = std::make_unique<Impl>(loop.context());
+  return open(loop.context(), host, server_port, std::move(options));
+}
+
+hypercore::Result<std::unique_ptr<UdpDht>> UdpDht::open(asio::io_context& io, const std::string& host,
+                                                        uint16_t server_port, DhtNodeOptions options) {
+  auto impl = std::make_unique<Impl>(io);
   boost::system::error_code ec;
   auto address = asio::ip::make_address_v4(host, ec);
   if (ec) return hypercore::fail(hypercore::errc::invalid_argument, "dht: not an IPv4 address: " + host);

@@ -11,6 +11,10 @@
 #include "net/dht/dht_node.hpp"
 #include "net/event_loop.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace net::dht {
 
 class UdpDht {
@@ -18,6 +22,9 @@ class UdpDht {
   // Binds both sockets on `host` (server on `server_port`, 0 = any) and creates the node.
   // options.server_port is filled in with the bound port.
   static hypercore::Result<std::unique_ptr<UdpDht>> open(EventLoop& loop, const std::string& host,
+                                                        uint16_t server_port, DhtNodeOptions options);
+  // The same on a bare io_context (the Swarm runs on one; it must outlive the UdpDht).
+  static hypercore::Result<std::unique_ptr<UdpDht>> open(boost::asio::io_context& io, const std::string& host,
                                                         uint16_t server_port, DhtNodeOptions options);
   ~UdpDht();
   UdpDht(const UdpDht&) = delete;

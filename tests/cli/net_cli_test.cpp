@@ -471,14 +471,13 @@ TEST(NetCli, QueryFailuresAreOneLine) {
                  "bee query: ", "connect_failed");
 }
 
-// --swarm / --lan / --bootstrap: the argument errors, and the DHT (not built yet) failing
-// loudly instead of doing nothing. Discovery itself is tested in namespaces
-// (tests/net/swarm_netns_test.cpp).
+// --swarm / --lan / --bootstrap: the argument errors. Discovery itself is tested in
+// namespaces (tests/net/swarm_netns_test.cpp: mDNS) and on loopback
+// (tests/net/swarm_dht_cli_test.cpp: the DHT).
 TEST(NetCli, SwarmOptionErrors) {
   TempDir tmp;
   std::string key(64, 'c');
   ASSERT_EQ(bee({"create", tmp / "db"}).exit_code, 0);
-  const std::string dht = "unsupported: DHT discovery is not implemented yet; use --lan";
   for (const std::string command : {"serve", "clone", "query"}) {
     std::vector<std::string> base = {command};
     if (command == "serve") base.push_back(tmp / "db");
@@ -490,12 +489,14 @@ TEST(NetCli, SwarmOptionErrors) {
       return bee(args);
     };
     std::string prefix = "bee " + command + ": ";
-    expect_failure(with({"--swarm"}), 1, prefix, dht);
-    expect_failure(with({"--swarm", "--bootstrap", "node.example:49737"}), 1, prefix, dht);
+    // Bootstrap nodes are IPv4 literals (or IPV4@NAME:PORT, as the reference writes them).
+    expect_failure(with({"--swarm", "--bootstrap", "node.example:49737"}), 64, prefix, "IPV4:PORT");
+    expect_failure(with({"--swarm", "--lan", "--bootstrap", "h:1"}), 64, prefix, "IPV4:PORT");
+    expect_failure(with({"--swarm", "--bootstrap", "127.0.0.1:1", "--bootstrap", "127.0.0.1:0"}), 64, prefix,
+                   "IPV4:PORT");
     expect_failure(with({"--lan"}), 64, prefix, "--lan needs --swarm");
     expect_failure(with({"--bootstrap", "h:1"}), 64, prefix, "--bootstrap needs --swarm");
-    expect_failure(with({"--swarm", "--lan", "--bootstrap", "h:1"}), 64, prefix, "--lan alone needs no bootstrap");
-    expect_failure(with({"--swarm", "--bootstrap", "nocolon"}), 64, prefix, "HOST:PORT");
+    expect_failure(with({"--swarm", "--bootstrap", "nocolon"}), 64, prefix, "IPV4:PORT");
     if (command != "serve") {
       expect_failure(with({"--swarm", "--lan", "--peer", "127.0.0.1:1"}), 64, prefix, "--peer");
       expect_failure(with({"--swarm", "--lan", "--websocket"}), 64, prefix, "--websocket");

@@ -1,0 +1,236 @@
+// `bee dht bootstrap` and `bee dht lookup`: a HyperDHT routing/storage node to bootstrap
+// a private network from (tests, a LAN without internet), and one LOOKUP of a topic, as
+// `hyperdht`'s `dht.lookup()` does it. Both use net::dht (UdpDht + HyperDht) on an
+// EventLoop, so no Asio header is included here. See docs/cli.md "bee dht".
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bee/cli/command.hpp"
+#include "bee/cli/db_store.hpp"
+#include "bee/cli/json_out.hpp"
+#include "bee/cli/net_common.hpp"
+#include "net/dht/hyperdht.hpp"
+#include "net/dht/udp_dht.hpp"
+#include "net/event_loop.hpp"
+#include "net/swarm.hpp"
+
+namespace bee::cli {
+
+namespace {
+
+using hypercore::to_hex;
+using Clock = std::chrono::steady_clock;
+
+// The --bootstrap values (repeatable, each maybe comma-separated); `fallback` when none.
+std::expected<std::vector<net::dht::Ipv4Address>, std::string> bootstrap_option(
+    const Invocation& inv, const std::vector<std::string>& fallback) {
+  std::vector<std::string> items;
+  for (const auto& [name, value] : inv.repeated) {
+    if (name != "bootstrap") continue;
+    size_t start = 0;
+    while (true) {
+      size_t comma = value.find(',', start);
+      items.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (items.empty()) items = fallback;
+  std::vector<net::dht::Ipv4Address> out;
+  for (const auto& item : items) {
+    auto a = net::dht::Ipv4Address::parse(item);
+    if (!a || a->port == 0) {
+      return std::unexpected("--bootstrap needs IPV4:PORT (or IPV4@NAME:PORT), got '" + item + "'");
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- bootstrap
+
+int run_bootstrap(const Invocation& inv) {
+  std::string host = inv.args.value("host").value_or("127.0.0.1");
+  auto parsed_host = net::dht::Ipv4Address::parse_host(host);
+  if (!parsed_host) return usage_error(inv, "--host needs an IPv4 address, got '" + host + "'");
+  if (*parsed_host == std::array<uint8_t, 4>{0, 0, 0, 0}) {
+    return usage_error(inv, "--host must be the address peers reach (its id is derived from it), not 0.0.0.0");
+  }
+  auto port_text = inv.args.value("port");
+  if (!port_text) return usage_error(inv, "missing --port PORT (0: any free port)");
+  auto port = parse_port(*port_text);
+  if (!port) return usage_error(inv, "--port needs a number from 0 to 65535");
+  std::optional<uint64_t> seconds;
+  if (auto v = inv.args.value("seconds")) {
+    seconds = parse_uint(*v);
+    if (!seconds || *seconds == 0) return usage_error(inv, "--seconds needs a positive number");
+  }
+  auto bootstrap = bootstrap_option(inv, {});
+  if (!bootstrap) return usage_error(inv, bootstrap.error());
+
+  net::EventLoop loop;
+  // The id is H(host:port), so the port must be known before the node exists: with --port 0,
+  // take a free one from a first socket and bind the node there (again if it was taken).
+  std::unique_ptr<net::dht::UdpDht> udp;
+  for (int attempt = 0; attempt < 5 && !udp; attempt++) {
+    uint16_t want = *port;
+    if (want == 0) {
+      auto probe = net::dht::UdpDht::open(loop, host, 0, {});
+      if (!probe) return report_error(inv, probe.error());
+      want = (*probe)->server_port();
+    }
+    net::dht::DhtNodeOptions options;
+    options.bootstrap = *bootstrap;
+    options.ephemeral = false;
+    options.known_address = net::dht::Ipv4Address{*parsed_host, want};
+    auto opened = net::dht::UdpDht::open(loop, host, want, options);
+    if (opened) {
+      udp = std::move(*opened);
+    } else if (*port != 0 || attempt == 4) {
+      return report_error(inv, opened.error());
+    }
+  }
+  // Persistent from the start: it answers the storage commands (ANNOUNCE, LOOKUP, ...).
+  net::dht::HyperDht dht(udp->node());
+  udp->node().bootstrap(udp->now());
+  udp->reschedule();
+
+  JsonObject info;
+  std::string address = host + ":" + std::to_string(udp->server_port());
+  info.string("host", host)
+      .number("port", udp->server_port())
+      .string("bootstrap", address)
+      .string("id", to_hex(udp->node().id()));
+  print(info.str() + "\n");
+  std::fflush(stdout);
+
+  bool stopped = false;
+  auto stop = [&] {
+    stopped = true;
+    udp->close();
+    loop.cancel_waits();
+    loop.stop();
+  };
+  loop.on_signals({SIGINT, SIGTERM}, [&](int signal) {
+    std::fprintf(stderr, "bee dht bootstrap: signal %d, stopping\n", signal);
+    stop();
+  });
+  if (seconds) loop.after(std::chrono::seconds(*seconds), stop);
+  while (!stopped) loop.run_for(std::chrono::hours(1));
+  const auto& stats = udp->node().stats();
+  std::fprintf(stderr, "bee dht bootstrap: %llu requests, %zu nodes in the table, %llu announces stored\n",
+               static_cast<unsigned long long>(stats.requests_received), udp->node().table().size(),
+               static_cast<unsigned long long>(dht.store().stats().announces));
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- lookup
+
+int run_lookup(const Invocation& inv) {
+  const std::string& topic_hex = inv.args.positional()[0];
+  auto topic = hypercore::hash_from_hex(topic_hex);
+  if (!topic) return usage_error(inv, "TOPIC needs 64 hex digits (32 bytes), got '" + topic_hex + "'");
+  auto bootstrap = bootstrap_option(inv, net::swarm::kPublicBootstrap);
+  if (!bootstrap) return usage_error(inv, bootstrap.error());
+  auto timeout = timeout_option(inv.args, 10000);
+  if (!timeout) return usage_error(inv, timeout.error());
+  bool json = inv.args.has("json");
+
+  net::EventLoop loop;
+  net::dht::DhtNodeOptions options;
+  options.bootstrap = *bootstrap;
+  options.ephemeral = true;  // a client: asks, stores nothing
+  auto udp = net::dht::UdpDht::open(loop, "0.0.0.0", 0, options);
+  if (!udp) return report_error(inv, udp.error());
+  net::dht::HyperDht dht((*udp)->node());
+
+  auto started = Clock::now();
+  std::map<hypercore::PublicKey, std::vector<net::dht::Ipv4Address>> peers;  // first record seen per key
+  std::optional<net::dht::QueryResult> result;
+  (*udp)->node().bootstrap((*udp)->now(), [&] {
+    dht.lookup(
+        *topic,
+        [&](const net::dht::PeerReply& reply) {
+          for (const auto& record : reply.peers) peers.emplace(record.public_key, record.relay_addresses);
+        },
+        [&](const net::dht::QueryResult& r) {
+          result = r;
+          loop.stop();
+        },
+        (*udp)->now());
+    (*udp)->reschedule();
+  });
+  (*udp)->reschedule();
+  loop.run_for(std::chrono::milliseconds(*timeout));
+  (*udp)->close();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  if (!result && peers.empty()) {
+    return transport_error(inv, "request_timeout: the lookup did not finish within " + std::to_string(*timeout) +
+                                    " ms (are the bootstrap nodes reachable?)");
+  }
+  if (json) {
+    std::string list = "[";
+    for (const auto& [key, relays] : peers) {
+      std::string addresses = "[";
+      for (const auto& a : relays) addresses += (addresses.size() > 1 ? "," : "") + json_quote(a.to_string());
+      JsonObject peer;
+      peer.string("publicKey", to_hex(key)).raw("relayAddresses", addresses + "]");
+      list += (list.size() > 1 ? "," : "") + peer.str();
+    }
+    JsonObject out;
+    out.string("topic", to_hex(*topic)).raw("peers", list + "]").number("ms", static_cast<uint64_t>(ms));
+    if (result) out.number("nodes", result->successes);
+    print(out.str() + "\n");
+  } else {
+    for (const auto& [key, relays] : peers) {
+      std::string line = to_hex(key);
+      for (size_t i = 0; i < relays.size(); i++) line += (i == 0 ? " " : ",") + relays[i].to_string();
+      print(line + "\n");
+    }
+    std::fprintf(stderr, "bee dht lookup: %zu peer(s) in %lld ms%s\n", peers.size(), static_cast<long long>(ms),
+                 result ? "" : " (timed out before the lookup finished)");
+  }
+  return kExitOk;
+}
+
+constexpr OptionSpec kBootstrapOptions[] = {
+    {"host", "IPV4", "address to bind and to derive the node id from (default 127.0.0.1)"},
+    {"port", "PORT", "UDP port (required; 0: any free port)"},
+    {"bootstrap", "IPV4:PORT", "other nodes to join (repeatable; default none: the first node of a network)"},
+    {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
+};
+constexpr std::string_view kLookupOperands[] = {"TOPIC"};
+constexpr OptionSpec kLookupOptions[] = {
+    {"bootstrap", "IPV4:PORT", "a bootstrap node (repeatable; default the public HyperDHT ones)"},
+    {"timeout", "MS", "give up after MS milliseconds (default 10000)"},
+    {"json", "", "print one JSON object {topic, peers: [{publicKey, relayAddresses}], ms, nodes}"},
+};
+
+constexpr Command kDhtCommands[] = {
+    {"dht", "bootstrap", {}, "", "run a DHT bootstrap and storage node",
+     "Runs a persistent HyperDHT node (dht-rpc routing and the hyperdht storage commands:\n"
+     "announce, lookup, mutable and immutable values) on UDP --host:--port, its id derived\n"
+     "from that address, so other nodes can bootstrap from it: a private DHT for tests or a\n"
+     "network without internet. Prints one JSON line {host, port, bootstrap, id} once bound\n"
+     "and runs until SIGINT or SIGTERM, or --seconds.",
+     kBootstrapOptions, run_bootstrap},
+    {"dht", "lookup", kLookupOperands, "", "print the peers announcing a topic on the DHT",
+     "Bootstraps an ephemeral client from --bootstrap, runs one LOOKUP query for TOPIC (64\n"
+     "hex digits: for a bee, its discovery key) and prints each peer found, one line\n"
+     "'PUBLICKEY ADDRESS[,ADDRESS...]' (its record's relay addresses; a bee peer's first one\n"
+     "is its TCP address too), or one JSON object with --json. No peer is not an error; a\n"
+     "lookup that gets no answer within --timeout is (request_timeout).",
+     kLookupOptions, run_lookup},
+};
+
+}  // namespace
+
+std::span<const Command> dht_commands() { return kDhtCommands; }
+
+}  // namespace bee::cli
