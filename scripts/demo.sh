@@ -5,7 +5,9 @@
 #   2. a database on that log: a batch, a get, an ordered range, a diff (examples/bee_quickstart);
 #   3. two processes: `bee serve` shares the database on 127.0.0.1; `bee query` reads it
 #      remotely, fetching only the blocks each lookup walks; `bee clone` replicates it into
-#      another folder, verifying every block, and the clone answers the same queries.
+#      another folder, verifying every block, and the clone answers the same queries;
+#   4. peers finding each other: a DHT bootstrap node on 127.0.0.1, `bee serve --swarm`
+#      announcing the database, `bee query --swarm` finding it by its key alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-oracle
@@ -18,6 +20,7 @@ work=$(mktemp -d)
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "${dht_pid:-}" ] && kill "$dht_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -56,4 +59,27 @@ set +x
 kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
 server_pid=""
 cat "$work/serve.log"
-echo "==> done: remote queries answered, and the clone holds the same signed database as the original"
+
+echo
+echo "==> 4. peers finding each other by the key alone, through a DHT on 127.0.0.1"
+# wait_line FILE: the first line a background command prints (at most 10 s)
+wait_line() {
+  for _ in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+  echo "no output in $1" >&2; return 1
+}
+"$bee" dht bootstrap --host 127.0.0.1 --port 0 --seconds 60 > "$work/dht.json" 2> "$work/dht.log" &
+dht_pid=$!
+wait_line "$work/dht.json"
+bootstrap=$(sed -E 's/.*"bootstrap":"([^"]+)".*/\1/' "$work/dht.json")
+"$bee" serve "$work/demo-db" --host 127.0.0.1 --swarm --bootstrap "$bootstrap" --seconds 60 \
+  > "$work/swarm.json" 2> "$work/swarm.log" &
+server_pid=$!
+wait_line "$work/swarm.json"
+set -x
+"$bee" dht lookup "$(sed -E 's/.*"discoveryKey":"([0-9a-f]+)".*/\1/' "$work/swarm.json")" --bootstrap "$bootstrap"
+"$bee" query "$key" --swarm --bootstrap "$bootstrap" get motd --stats
+set +x
+kill "$server_pid" "$dht_pid" && wait "$server_pid" "$dht_pid" 2>/dev/null || true
+server_pid=""
+echo "==> done: remote queries answered, the clone holds the same signed database as the original,"
+echo "    and a reader found the server by the database key alone"
