@@ -16,7 +16,17 @@ size_t charge(const CacheItem* item) { return item->size() + kItemOverhead; }
 }  // namespace
 
 BlockStore::BlockStore(std::shared_ptr<hypercore::Core> core, size_t cache_bytes)
-    : core_(std::move(core)), capacity_(cache_bytes) {}
+    : core_(std::move(core)), capacity_(cache_bytes), alive_(std::make_shared<BlockStore*>(this)) {
+  // A truncation's dropped seqs are written again with other blocks (by this bee or any
+  // writer of the core): what the cache holds of the old ones must go at once. Registered
+  // when the store is made, so it runs before any watcher of the bee reads the new state.
+  // The store is reached through a weak reference: an earlier listener of the same event
+  // may have destroyed the bee, and the core calls every listener it had when it began.
+  truncate_watch_ = core_->watch([alive = std::weak_ptr<BlockStore*>(alive_)](const hypercore::CoreEvent& e) {
+    if (e.kind != hypercore::CoreEvent::Kind::truncate) return;
+    if (auto store = alive.lock()) (*store)->forget_from(e.length);
+  });
+}
 
 BlockStore::~BlockStore() {
   for (const CacheItem* item : slots_) {
@@ -99,9 +109,11 @@ void BlockStore::drop(uint64_t seq, uint32_t level) {
   if (index_.empty()) return;
   uint32_t h = hash(seq, level);
   for (size_t i = h & mask_; index_[i].item; i = (i + 1) & mask_) {
+    // The hash first: reading a colliding item's seq would be a cache miss.
+    if (index_[i].hash != h) continue;
     const CacheItem* item = index_[i].item;
     if (item->seq() != seq || item->level() != level) continue;
-    erase_slot(index_[i].slot);
+    erase_at(i);
     return;
   }
 }
@@ -142,6 +154,12 @@ void BlockStore::erase_slot(size_t k) {
   const CacheItem* item = slots_[k];
   size_t i = hash(item->seq(), item->level()) & mask_;
   while (index_[i].item != item) i = (i + 1) & mask_;
+  erase_at(i);
+}
+
+void BlockStore::erase_at(size_t i) {
+  const CacheItem* item = index_[i].item;
+  size_t k = index_[i].slot;
   // Backward-shift deletion keeps every probe chain unbroken without tombstones.
   for (size_t j = (i + 1) & mask_; index_[j].item; j = (j + 1) & mask_) {
     size_t home = index_[j].hash & mask_;
@@ -186,6 +204,7 @@ void BlockStore::forget_from(uint64_t seq) {
   for (size_t k = 0; k < slots_.size(); ++k) {
     if (slots_[k] && slots_[k]->seq() >= seq) erase_slot(k);
   }
+  newest_seq_ = std::min(newest_seq_, seq == 0 ? 0 : seq - 1);
 }
 
 }  // namespace bee::internal

@@ -36,17 +36,16 @@ Handle<CachedNode> CachedNode::make(uint64_t seq, uint32_t offset, const Level& 
                                     bool own_deletion, std::span<const KeyBytes> keys) {
   size_t key_count = level.keys.size();
   size_t children = level.children.size() / 2;
-  auto known = [&](size_t i) -> const KeyBytes* { return i < keys.size() && keys[i].known ? &keys[i] : nullptr; };
+  keys = keys.first(std::min(keys.size(), key_count));  // keys beyond are not known
   auto inline_value = [](const KeyBytes& k) {
     return k.has_value && k.value_known && k.value.size() <= kMaxInlineValue;
   };
   size_t key_area = own_key.size();
   size_t value_area = 0;
-  for (size_t i = 0; i < key_count; ++i) {
-    const KeyBytes* k = known(i);
-    if (!k) continue;
-    key_area += k->key.size();
-    if (inline_value(*k)) value_area += k->value.size();
+  for (const KeyBytes& k : keys) {
+    if (!k.known) continue;
+    key_area += k.key.size();
+    if (inline_value(k)) value_area += k.value.size();
   }
   size_t seq_area = (key_count + 2 * children) * 8;
   size_t size = sizeof(CachedNode) + spans_size(key_count) + pad8(key_area) + seq_area + value_area;
@@ -59,30 +58,30 @@ Handle<CachedNode> CachedNode::make(uint64_t seq, uint32_t offset, const Level& 
   auto* spans = const_cast<Span*>(n->spans());
   auto* seqs = const_cast<uint64_t*>(n->seqs());
   auto* bytes = const_cast<uint8_t*>(n->key_bytes());
-  for (size_t i = 0; i < key_count; ++i) seqs[i] = level.keys[i];
-  for (size_t i = 0; i < 2 * children; ++i) seqs[key_count + i] = level.children[i];
-  size_t at = 0;
+  if (key_count) std::memcpy(seqs, level.keys.data(), key_count * 8);
+  if (children) std::memcpy(seqs + key_count, level.children.data(), 2 * children * 8);
   if (!own_key.empty()) std::memcpy(bytes, own_key.data(), own_key.size());
-  at += own_key.size();
-  for (size_t i = 0; i < key_count; ++i) {
-    const KeyBytes* k = known(i);
-    if (!k) {
+  // One pass: keys after the own key, values after the seqs.
+  uint32_t at = uint32_t(own_key.size());
+  uint32_t value_at = uint32_t(pad8(key_area) + seq_area);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyBytes& k = keys[i];
+    if (!k.known) {
       spans[i] = Span{0, kNotInline, 0, kNotInline};
       continue;
     }
-    if (!k->key.empty()) std::memcpy(bytes + at, k->key.data(), k->key.size());
-    spans[i] = Span{uint32_t(at), uint32_t(k->key.size()), 0, k->has_value ? kNotInline : kNoValue};
-    at += k->key.size();
+    if (!k.key.empty()) std::memcpy(bytes + at, k.key.data(), k.key.size());
+    Span s{at, uint32_t(k.key.size()), 0, k.has_value ? kNotInline : kNoValue};
+    at += uint32_t(k.key.size());
+    if (inline_value(k)) {
+      if (!k.value.empty()) std::memcpy(bytes + value_at, k.value.data(), k.value.size());
+      s.value_begin = value_at;
+      s.value_size = uint32_t(k.value.size());
+      value_at += uint32_t(k.value.size());
+    }
+    spans[i] = s;
   }
-  at = pad8(key_area) + seq_area;  // the values follow the seqs
-  for (size_t i = 0; i < key_count; ++i) {
-    const KeyBytes* k = known(i);
-    if (!k || !inline_value(*k)) continue;
-    if (!k->value.empty()) std::memcpy(bytes + at, k->value.data(), k->value.size());
-    spans[i].value_begin = uint32_t(at);
-    spans[i].value_size = uint32_t(k->value.size());
-    at += k->value.size();
-  }
+  for (size_t i = keys.size(); i < key_count; ++i) spans[i] = Span{0, kNotInline, 0, kNotInline};
   return Handle<CachedNode>(n);
 }
 

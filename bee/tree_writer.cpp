@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "bee/internal/free_list_resource.hpp"
 #include "bee/internal/key_compare.hpp"
 #include "bee/internal/writer_nodes.hpp"
 
@@ -23,12 +22,16 @@ namespace {
 constexpr size_t kMaxKeys = 8;
 constexpr size_t kMinKeys = 4;
 
+// Key and value bytes are in the arena's pool: a batch makes two of them per op.
 struct PendingBlock {
   uint64_t seq;
-  Bytes key;
-  std::optional<Bytes> value;
+  std::pmr::vector<uint8_t> key;
+  std::optional<std::pmr::vector<uint8_t>> value;
   Index index;
 };
+
+// A root-to-leaf path, from the arena's pool.
+using Stack = std::pmr::vector<NodePtr>;
 
 struct Search {
   bool found;
@@ -47,36 +50,60 @@ std::optional<Bytes> owned(std::optional<ByteSpan> v) {
   return Bytes(v->begin(), v->end());
 }
 
-Level level_of(const TreeNode& node) {
-  Level level;
-  level.keys.assign(node.keys.begin(), node.keys.end());
-  level.children.reserve(node.children.size() * 2);
-  for (const PtrRef& c : node.children) {
-    level.children.push_back(c->seq);
-    level.children.push_back(c->offset);
+// The block being encoded, refilled for every block of a flush: its vectors keep their
+// capacity, so encoding a block allocates nothing but its bytes.
+class BlockScratch {
+ public:
+  const NodeBlock& fill(ByteSpan key, std::optional<ByteSpan> value, const Index& index) {
+    block_.key.assign(key.begin(), key.end());
+    if (value) {
+      if (!block_.value) block_.value.emplace();
+      block_.value->assign(value->begin(), value->end());
+    } else {
+      block_.value.reset();
+    }
+    std::vector<Level>& levels = block_.levels;
+    while (levels.size() > index.size()) {
+      spare_.push_back(std::move(levels.back()));
+      levels.pop_back();
+    }
+    while (levels.size() < index.size()) {
+      if (spare_.empty()) {
+        levels.emplace_back();
+      } else {
+        levels.push_back(std::move(spare_.back()));
+        spare_.pop_back();
+      }
+    }
+    for (size_t j = 0; j < index.size(); ++j) {
+      const TreeNode& node = *index[j]->node;
+      Level& level = levels[j];
+      level.keys.assign(node.keys.begin(), node.keys.end());
+      level.children.resize(node.children.size() * 2);
+      for (size_t c = 0; c < node.children.size(); ++c) {
+        level.children[2 * c] = node.children[c]->seq;
+        level.children[2 * c + 1] = node.children[c]->offset;
+      }
+    }
+    return block_;
   }
-  return level;
-}
 
-NodeBlock block_of(Bytes key, std::optional<Bytes> value, const Index& index) {
-  NodeBlock block;
-  block.key = std::move(key);
-  block.value = std::move(value);
-  block.levels.reserve(index.size());
-  for (const PtrRef& rec : index) block.levels.push_back(level_of(*rec->node));
-  return block;
+ private:
+  NodeBlock block_;
+  std::vector<Level> spare_;  // levels beyond the current block's, kept for their capacity
+};
+
+CachedNode::KeyBytes written_key(ByteSpan key, std::optional<ByteSpan> value) {
+  return {true, key, value.has_value(), true, value ? *value : ByteSpan()};
 }
 
 }  // namespace
 
 struct TreeWriter::State {
-  // Node and record allocations of the ops: many small objects made and dropped per op
-  // or batch. Declared first so it outlives every node. Not thread-safe, as the writer.
-  FreeListResource pool;
-  template <class T, class... Args>
-  std::shared_ptr<T> make(Args&&... args) {
-    return std::allocate_shared<T>(std::pmr::polymorphic_allocator<T>(&pool), std::forward<Args>(args)...);
-  }
+  // The nodes and records of the open batch, or of the single write in progress; declared
+  // first so it outlives everything that points into it.
+  NodeArena arena;
+  BlockScratch scratch;
 
   std::shared_ptr<BlockStore> store;
   BeeOptions options;
@@ -88,8 +115,9 @@ struct TreeWriter::State {
   std::vector<PendingBlock> pending;
   // Within a batch the stored root is loaded once and reused (model.js storedRoot), so a
   // no-op's marks on its path survive into the next op.
-  NodePtr stored_root;
+  NodePtr stored_root = nullptr;
 
+  bool in_op = false;  // a put or del is running (its cas callback may be)
   // The op in progress: its key is referenced by `current_seq` before the block exists.
   std::optional<uint64_t> current_seq;
   ByteSpan current_key;
@@ -111,18 +139,23 @@ struct TreeWriter::State {
     return compare_bytes(key, block->key());
   }
 
-  Result<Bytes> key_bytes(uint64_t seq, const TreeNode& holder) {
-    if (current_seq && seq == *current_seq) return Bytes(current_key.begin(), current_key.end());
-    if (const PendingBlock* p = pending_at(seq)) return p->key;
-    if (auto held = held_bytes(holder, seq); held.known) {
-      return Bytes(held.key.begin(), held.key.end());
-    }
+  // The bytes of key `seq`, valid while `holder`'s sources, the pending blocks and `hold`
+  // are.
+  Result<ByteSpan> key_bytes(uint64_t seq, const TreeNode& holder, EntryRef& hold) {
+    if (current_seq && seq == *current_seq) return current_key;
+    if (const PendingBlock* p = pending_at(seq)) return ByteSpan(p->key);
+    if (auto held = held_bytes(holder, seq); held.known) return held.key;
     HC_TRY(block, store->entry(seq));
-    return Bytes(block->key().begin(), block->key().end());
+    hold = std::move(block);
+    return hold->key();
   }
 
   Result<Entry> entry_of(uint64_t seq) {
-    if (const PendingBlock* p = pending_at(seq)) return Entry{seq, p->key, p->value};
+    if (const PendingBlock* p = pending_at(seq)) {
+      Entry e{seq, Bytes(p->key.begin(), p->key.end()), std::nullopt};
+      if (p->value) e.value.emplace(p->value->begin(), p->value->end());
+      return e;
+    }
     HC_TRY(block, store->entry(seq));
     Entry e{seq, Bytes(block->key().begin(), block->key().end()), std::nullopt};
     if (block->has_value()) e.value.emplace(block->value().begin(), block->value().end());
@@ -163,14 +196,9 @@ struct TreeWriter::State {
   // The store checks that the level exists and has one child more than keys (or none).
   Result<NodePtr> load_stored(uint64_t seq, uint64_t offset) {
     HC_TRY(level, store->tree_node(seq, offset));
-    auto node = make<TreeNode>();
-    size_t keys = level->key_count();
-    node->keys.resize(keys);
-    for (size_t i = 0; i < keys; ++i) node->keys[i] = level->key_seq(i);
-    node->children.reserve(level->child_count());
-    for (size_t i = 0; i < level->child_count(); ++i) {
-      node->children.push_back(make<Ptr>(Ptr{level->child_seq(i), level->child_offset(i), nullptr}));
-    }
+    NodePtr node = arena.node();
+    node->keys.assign(level->key_seqs().begin(), level->key_seqs().end());
+    arena.child_records(*level, node->children);
     node->source = std::move(level);
     return node;
   }
@@ -179,7 +207,7 @@ struct TreeWriter::State {
     Ptr& rec = *node.children[i];
     if (!rec.node) {
       HC_TRY(loaded, load_stored(rec.seq, rec.offset));
-      rec.node = std::move(loaded);
+      rec.node = loaded;
     }
     return rec.node;
   }
@@ -200,7 +228,7 @@ struct TreeWriter::State {
     if (batch) {
       if (!stored_root) {
         HC_TRY(loaded, load_stored(version - 1, 0));
-        stored_root = std::move(loaded);
+        stored_root = loaded;
       }
       stored_root->changed = false;
       return stored_root;
@@ -223,13 +251,14 @@ struct TreeWriter::State {
     HC_TRY(loaded_root, root());
     NodePtr root_node = loaded_root;
     if (!root_node) {
-      root_node = make<TreeNode>();
+      root_node = arena.node();
       root_node->changed = true;
     }
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
-    std::vector<NodePtr> stack;
+    Stack stack(arena.pool());
+    stack.reserve(16);
     NodePtr node = root_node;
 
     while (!node->leaf()) {
@@ -244,7 +273,7 @@ struct TreeWriter::State {
         return true;
       }
       HC_TRY(next, child(*node, r.i));
-      node = std::move(next);
+      node = next;
     }
 
     HC_TRY(r, search(*node, key));
@@ -262,23 +291,24 @@ struct TreeWriter::State {
     while (node->keys.size() > kMaxKeys) {
       auto [median, right] = split(*node);
       if (stack.empty()) {
-        auto left_rec = make<Ptr>(Ptr{0, 0, node});
-        auto right_rec = make<Ptr>(Ptr{0, 0, right});
-        root_node = make<TreeNode>();
+        PtrRef left_rec = arena.ptr(0, 0, node);
+        PtrRef right_rec = arena.ptr(0, 0, right);
+        root_node = arena.node();
         root_node->keys.push_back(median);
-        root_node->children.push_back(std::move(left_rec));
-        root_node->children.push_back(std::move(right_rec));
+        root_node->children.push_back(left_rec);
+        root_node->children.push_back(right_rec);
         root_node->changed = true;
         adopt(*root_node, *node);
         break;
       }
       NodePtr parent = stack.back();
       stack.pop_back();
-      HC_TRY(median_key, key_bytes(median, *node));
+      EntryRef hold;
+      HC_TRY(median_key, key_bytes(median, *node, hold));
       HC_TRY(at, search(*parent, median_key));
       parent->keys.insert(parent->keys.begin() + static_cast<ptrdiff_t>(at.i), median);
       parent->children.insert(parent->children.begin() + static_cast<ptrdiff_t>(at.i + 1),
-                              make<Ptr>(Ptr{0, 0, right}));
+                              arena.ptr(0, 0, right));
       parent->changed = true;
       adopt(*parent, *node);
       node = parent;
@@ -290,7 +320,7 @@ struct TreeWriter::State {
   // The node keeps the first 4 keys (5 children); the 5th key moves up; the rest go right.
   std::pair<uint64_t, NodePtr> split(TreeNode& node) {
     size_t half = node.keys.size() >> 1;
-    auto right = make<TreeNode>();
+    NodePtr right = arena.node();
     right->keys.assign(node.keys.end() - static_cast<ptrdiff_t>(half), node.keys.end());
     node.keys.resize(node.keys.size() - half);
     uint64_t median = node.keys.back();
@@ -312,7 +342,8 @@ struct TreeWriter::State {
     uint64_t seq = next_seq();
     current_seq = seq;
     current_key = key;
-    std::vector<NodePtr> stack;
+    Stack stack(arena.pool());
+    stack.reserve(16);
     NodePtr node = root_node;
     while (true) {
       stack.push_back(node);
@@ -334,7 +365,7 @@ struct TreeWriter::State {
       }
       if (node->leaf()) return false;
       HC_TRY(next, child(*node, r.i));
-      node = std::move(next);
+      node = next;
     }
   }
 
@@ -350,13 +381,13 @@ struct TreeWriter::State {
   Result<size_t> edge_leaf_size(NodePtr node, bool rightmost) {
     while (!node->leaf()) {
       HC_TRY(next, child(*node, rightmost ? node->children.size() - 1 : 0));
-      node = std::move(next);
+      node = next;
     }
     return node->keys.size();
   }
 
   // The deleted separator is replaced from the side whose edge leaf is larger (ties: left).
-  Result<void> replace_with_neighbour(TreeNode& node, size_t i, std::vector<NodePtr>& stack) {
+  Result<void> replace_with_neighbour(TreeNode& node, size_t i, Stack& stack) {
     HC_TRY(left, child(node, i));
     HC_TRY(right, child(node, i + 1));
     HC_TRY(ls, edge_leaf_size(left, true));
@@ -383,7 +414,7 @@ struct TreeWriter::State {
     return {};
   }
 
-  Result<NodePtr> rebalance(std::vector<NodePtr>& stack) {
+  Result<NodePtr> rebalance(Stack& stack) {
     NodePtr root_node = stack.front();
     while (stack.size() > 1) {
       NodePtr node = stack.back();
@@ -394,15 +425,15 @@ struct TreeWriter::State {
       size_t j = 0;
       while (j < parent.children.size() && parent.children[j]->node != node) ++j;
       if (j == parent.children.size()) return fail(errc::corrupt, "tree node missing from its parent");
-      NodePtr left;
-      NodePtr right;
+      NodePtr left = nullptr;
+      NodePtr right = nullptr;
       if (j > 0) {
         HC_TRY(l, child(parent, j - 1));
-        left = std::move(l);
+        left = l;
       }
       if (j + 1 < parent.children.size()) {
         HC_TRY(r, child(parent, j + 1));
-        right = std::move(r);
+        right = r;
       }
 
       if (left && left->keys.size() > kMinKeys) {  // rotate right
@@ -468,19 +499,25 @@ struct TreeWriter::State {
   }
 
   // §5.2: level 0 is the root, then the changed nodes in pre-order.
-  Result<void> write(const NodePtr& root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
-    Index index(&pool);
+  Result<void> write(NodePtr root_node, uint64_t seq, ByteSpan key, std::optional<ByteSpan> value) {
+    Index index(arena.pool());
+    index.reserve(8);  // deeper than most trees: one allocation
     visit_changed(*root_node, seq, index);
-    index[0] = make<Ptr>(Ptr{seq, 0, root_node});
+    index[0] = arena.ptr(seq, 0, root_node);
     current_seq.reset();
 
     if (batch) {
-      pending.push_back(PendingBlock{seq, Bytes(key.begin(), key.end()), owned(value), std::move(index)});
+      std::optional<std::pmr::vector<uint8_t>> v;
+      if (value) v.emplace(value->begin(), value->end(), arena.pool());
+      pending.push_back(PendingBlock{seq, std::pmr::vector<uint8_t>(key.begin(), key.end(), arena.pool()),
+                                     std::move(v), std::move(index)});
       return {};
     }
-    std::vector<NodeBlock> written{block_of(Bytes(key.begin(), key.end()), owned(value), index)};
-    Bytes bytes = encode_node(written[0]);
-    PreparedNodes prepared = prepare_nodes(*store, seq, written, {&index});
+    const NodeBlock& block = scratch.fill(key, value, index);
+    Bytes bytes = encode_node(block);
+    PreparedNodes prepared;
+    CachedNode::KeyBytes own = written_key(key, value);
+    prepare_nodes(*store, seq, block, index, seq, std::span(&own, 1), prepared);
     HC_CHECK(store->core().append(ByteSpan(bytes)));
     remember_nodes(*store, prepared);
     return {};
@@ -489,11 +526,20 @@ struct TreeWriter::State {
   // §5.7: every block but the last loses its superseded root and the levels rewritten later
   // in the batch; the survivors are renumbered in place (their parents emit the new offsets).
   Result<void> flush() {
+    if (pending.empty()) {
+      end_batch();
+      return {};
+    }
+    const uint64_t first = pending.front().seq;
+    std::vector<CachedNode::KeyBytes> batch_keys;
+    batch_keys.reserve(pending.size());
+    for (const PendingBlock& p : pending) {
+      batch_keys.push_back(written_key(p.key, p.value ? std::optional<ByteSpan>(*p.value) : std::nullopt));
+    }
     std::vector<Bytes> blocks;
     blocks.reserve(pending.size());
-    // The blocks go to the cache after the append: the next batch reads them first.
-    std::vector<NodeBlock> written;
-    written.reserve(pending.size());
+    // The blocks' nodes go to the cache after the append: the next batch reads them first.
+    PreparedNodes prepared;
     for (size_t i = 0; i < pending.size(); ++i) {
       PendingBlock& p = pending[i];
       Index& index = p.index;
@@ -509,23 +555,16 @@ struct TreeWriter::State {
           if (j + 1 == index.size()) {
             index.pop_back();
           } else {
-            index[j] = std::move(index.back());
+            index[j] = index.back();
             index.pop_back();
           }
         }
       }
-      written.push_back(block_of(std::move(p.key), std::move(p.value), index));
-      blocks.push_back(encode_node(written.back()));
-    }
-    PreparedNodes prepared;
-    if (!pending.empty()) {
-      std::vector<const Index*> indexes;
-      indexes.reserve(pending.size());
-      for (const PendingBlock& p : pending) indexes.push_back(&p.index);
-      prepared = prepare_nodes(*store, pending.front().seq, written, indexes);
+      const NodeBlock& block = scratch.fill(p.key, p.value ? std::optional<ByteSpan>(*p.value) : std::nullopt, index);
+      blocks.push_back(encode_node(block));
+      prepare_nodes(*store, p.seq, block, index, first, batch_keys, prepared);
     }
     end_batch();
-    if (blocks.empty()) return {};
     std::vector<ByteSpan> spans(blocks.begin(), blocks.end());
     HC_CHECK(store->core().append(std::span<const ByteSpan>(spans)));
     remember_nodes(*store, prepared);
@@ -536,9 +575,14 @@ struct TreeWriter::State {
     batch = false;
     broken = false;
     pending.clear();
-    stored_root.reset();
+    stored_root = nullptr;
     current_seq.reset();
-    pool.release();  // no node outlives its batch: a large batch's memory goes back now
+    arena.release();  // no node outlives its batch: a large batch's memory goes back now
+  }
+
+  // Outside a batch the nodes of an op die with it.
+  void end_op() {
+    if (!batch && !in_op) arena.release();
   }
 
   Result<std::optional<Entry>> get(ByteSpan key) {
@@ -554,17 +598,23 @@ struct TreeWriter::State {
       }
       if (node->leaf()) return std::optional<Entry>();
       HC_TRY(next, child(*node, r.i));
-      node = std::move(next);
+      node = next;
     }
   }
 
   // Runs one op, keeping a batch from being written after a failure left it half mutated.
+  // A write from inside a cas callback would mutate (and, outside a batch, free) the nodes
+  // of the op that called it: it is refused.
   template <class Op>
   Result<bool> guarded(Op op) {
+    if (in_op) return fail(errc::invalid_argument, "a write from inside a compare-and-swap callback");
     if (batch && broken) return fail(errc::invalid_argument, "batch: an earlier operation failed; discard it");
+    in_op = true;
     Result<bool> result = op();
+    in_op = false;
     current_seq.reset();
     if (!result && batch) broken = true;
+    end_op();
     return result;
   }
 };
@@ -613,7 +663,9 @@ Result<std::optional<Entry>> TreeWriter::get(ByteSpan key) {
   if (state_->batch && state_->broken) {
     return fail(errc::invalid_argument, "batch: an earlier operation failed; discard it");
   }
-  return state_->get(key);
+  auto result = state_->get(key);
+  state_->end_op();
+  return result;
 }
 
 }  // namespace bee::internal

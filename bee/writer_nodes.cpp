@@ -32,32 +32,37 @@ void adopt(TreeNode& to, const TreeNode& from) {
   for (const NodeRef& a : from.adopted) add(a);
 }
 
-PreparedNodes prepare_nodes(BlockStore& store, uint64_t first, const std::vector<NodeBlock>& written,
-                            const std::vector<const Index*>& indexes) {
-  PreparedNodes out;
-  std::vector<CachedNode::KeyBytes> keys;
-  for (size_t b = 0; b < written.size(); ++b) {
-    const NodeBlock& block = written[b];
-    uint64_t seq = first + b;
-    bool deletion = is_deletion_block(block, seq);
-    for (size_t j = 0; j < block.levels.size(); ++j) {
-      const Level& level = block.levels[j];
-      const TreeNode& node = *(*indexes[b])[j]->node;
-      keys.assign(level.keys.size(), CachedNode::KeyBytes{});
-      for (size_t i = 0; i < level.keys.size(); ++i) {
-        uint64_t k = level.keys[i];
-        if (k >= first && k - first < written.size()) {
-          const NodeBlock& kb = written[k - first];
-          keys[i] = {true, kb.key, kb.value.has_value(), true, kb.value ? ByteSpan(*kb.value) : ByteSpan()};
-        } else {
-          keys[i] = held_bytes(node, k);
+void prepare_nodes(BlockStore& store, uint64_t seq, const NodeBlock& block, const Index& index, uint64_t first,
+                   std::span<const CachedNode::KeyBytes> batch_keys, PreparedNodes& out) {
+  bool deletion = is_deletion_block(block, seq);
+  std::vector<CachedNode::KeyBytes>& keys = out.scratch;
+  for (size_t j = 0; j < block.levels.size(); ++j) {
+    const Level& level = block.levels[j];
+    const TreeNode& node = *index[j]->node;
+    keys.resize(level.keys.size());
+    // Keys taken from the source keep their order, so the next one is usually right after
+    // the last one found: one probe instead of a scan of the source per key.
+    const CachedNode* src = node.source.get();
+    size_t next = 0;
+    for (size_t i = 0; i < level.keys.size(); ++i) {
+      uint64_t k = level.keys[i];
+      if (k >= first && k - first < batch_keys.size()) {
+        keys[i] = batch_keys[k - first];
+        continue;
+      }
+      if (src) {
+        size_t at = next < src->key_count() && src->key_seq(next) == k ? next : src->find_key(k);
+        if (at < src->key_count()) {
+          keys[i] = src->key_bytes_of(at);
+          next = at + 1;
+          continue;
         }
       }
-      out.nodes.push_back(store.make_node(seq, uint32_t(j), level, block.key, deletion, keys));
-      if (node.source) out.superseded.emplace_back(node.source->seq(), node.source->level());
+      keys[i] = held_bytes(node, k);
     }
+    out.nodes.push_back(store.make_node(seq, uint32_t(j), level, block.key, deletion, keys));
+    if (node.source) out.superseded.emplace_back(node.source->seq(), node.source->level());
   }
-  return out;
 }
 
 void remember_nodes(BlockStore& store, const PreparedNodes& prepared) {

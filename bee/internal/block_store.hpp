@@ -56,6 +56,7 @@ class BlockStore {
   void drop(uint64_t seq, uint32_t level);
 
   // Drops cached items of blocks at or after `seq` (their seqs were reused after a truncation).
+  // Called by the store itself on every truncation of its core (see the constructor).
   void forget_from(uint64_t seq);
 
   size_t cached_bytes() const { return bytes_; }
@@ -92,6 +93,7 @@ class BlockStore {
   void insert(const CacheItem* item);
   void make_room(size_t charge);
   void erase_slot(size_t slot);
+  void erase_at(size_t index_pos);  // the item at index_[index_pos]
   void rebuild_index(size_t index_size);
 
   std::shared_ptr<hypercore::Core> core_;
@@ -104,6 +106,10 @@ class BlockStore {
   std::vector<const CacheItem*> slots_;  // the CLOCK ring; null: free
   std::vector<uint32_t> free_;
   std::vector<IndexSlot> index_;
+  // The core's listener for truncations and the token it reaches the store through; last,
+  // so they go before the rest of the store.
+  std::shared_ptr<BlockStore*> alive_;
+  std::shared_ptr<void> truncate_watch_;
 };
 
 }  // namespace bee::internal

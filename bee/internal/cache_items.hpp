@@ -130,6 +130,7 @@ class CachedNode : public CacheItem {
   size_t child_count() const { return child_count_; }
   bool leaf() const { return child_count_ == 0; }
   uint64_t key_seq(size_t i) const { return seqs()[i]; }
+  std::span<const uint64_t> key_seqs() const { return {seqs(), key_count_}; }
   // Key bytes of key i, or nullopt when they are not inline.
   std::optional<ByteSpan> key(size_t i) const {
     const Span& s = spans()[i];

@@ -416,4 +416,24 @@ TEST(BeeWrite, EmptyBatchFlushWritesNothing) {
   EXPECT_EQ(f.core->length(), 1u);
 }
 
+// A cas callback that writes through the same bee would mutate the tree of the op that
+// called it (and, outside a batch, free its nodes): the inner write is refused and the outer
+// op goes on as if nothing had happened.
+TEST(BeeWrite, WriteFromInsideCasIsRefused) {
+  Fixture f = ten_puts();
+  uint64_t length = f.core->length();
+  std::string k03 = "03", inner = "zz";
+  bool inner_refused = false;
+  auto cas = [&](const Entry&, const Entry&) {
+    auto r = f.db->put(hypercore::as_bytes(inner), v("x"));
+    inner_refused = !r.has_value() && r.error().code == hypercore::errc::invalid_argument;
+    return true;
+  };
+  EXPECT_TRUE(f.db->put(hypercore::as_bytes(k03), v("D"), cas).value());
+  EXPECT_TRUE(inner_refused);
+  EXPECT_EQ(f.core->length(), length + 1);
+  EXPECT_EQ(f.get(k03), entry(length, k03, "D"));
+  EXPECT_EQ(f.get(inner), std::nullopt);
+}
+
 }  // namespace
