@@ -195,19 +195,35 @@ uint8_t* write_packed(uint8_t* at, uint8_t tag, const std::vector<uint64_t>& num
 }  // namespace
 
 Bytes encode_node(const NodeBlock& node) {
-  auto level_size = [](const Level& l) {
-    return (l.keys.empty() ? 0 : field_size(packed_size(l.keys))) +
-           (l.children.empty() ? 0 : field_size(packed_size(l.children)));
+  // Each list's encoded size once (a block is encoded per write: this is on the hot path).
+  struct LevelSizes {
+    size_t keys, children, body;
   };
+  constexpr size_t kInline = 16;  // deeper trees than this do not occur in practice
+  LevelSizes inline_sizes[kInline];
+  std::vector<LevelSizes> heap_sizes;
+  LevelSizes* sizes = inline_sizes;
+  if (node.levels.size() > kInline) {
+    heap_sizes.resize(node.levels.size());
+    sizes = heap_sizes.data();
+  }
   size_t index = 0;
-  for (const Level& l : node.levels) index += field_size(level_size(l));  // always emitted, even when empty
+  for (size_t i = 0; i < node.levels.size(); i++) {
+    const Level& l = node.levels[i];
+    LevelSizes& z = sizes[i];
+    z.keys = packed_size(l.keys);
+    z.children = packed_size(l.children);
+    z.body = (l.keys.empty() ? 0 : field_size(z.keys)) + (l.children.empty() ? 0 : field_size(z.children));
+    index += field_size(z.body);  // always emitted, even when empty
+  }
   size_t total = field_size(index) + field_size(node.key.size()) + (node.value ? field_size(node.value->size()) : 0);
   Bytes out(total);
   uint8_t* at = write_header(out.data(), 0x0a, index);
-  for (const Level& l : node.levels) {
-    at = write_header(at, 0x0a, level_size(l));
-    at = write_packed(at, 0x0a, l.keys, packed_size(l.keys));
-    at = write_packed(at, 0x12, l.children, packed_size(l.children));
+  for (size_t i = 0; i < node.levels.size(); i++) {
+    const Level& l = node.levels[i];
+    at = write_header(at, 0x0a, sizes[i].body);
+    at = write_packed(at, 0x0a, l.keys, sizes[i].keys);
+    at = write_packed(at, 0x12, l.children, sizes[i].children);
   }
   at = write_bytes(at, 0x12, node.key);
   if (node.value) at = write_bytes(at, 0x1a, *node.value);
