@@ -20,7 +20,10 @@ RemoteQueryError failed(std::string message) {
 RemoteBeeClient::RemoteBeeClient(boost::asio::io_context& io, RemoteBeeClientOptions options)
     : io_(io), options_(std::move(options)), tick_timer_(io), open_timer_(io) {}
 
-RemoteBeeClient::~RemoteBeeClient() = default;
+RemoteBeeClient::~RemoteBeeClient() {
+  // The connection's handlers hold only weak references: stop it so it does not outlive us.
+  if (peer_) peer_->stop();
+}
 
 void RemoteBeeClient::open(boost::asio::io_context& io, RemoteBeeClientOptions options, OpenCallback done) {
   std::shared_ptr<RemoteBeeClient> c(new RemoteBeeClient(io, std::move(options)));
@@ -79,6 +82,7 @@ void RemoteBeeClient::finish_open(std::optional<RemoteQueryError> error) {
     return;
   }
   state_ = State::open;
+  self_.reset();  // from here on the caller's shared_ptr keeps the client
   if (done) done(self);
 }
 

@@ -19,7 +19,9 @@
 //
 // Threading: everything runs on the io_context's thread; call the client from it. Handlers
 // are invoked through their associated executor (default: the io_context's). The client
-// keeps itself alive while the connection is open; close() ends it.
+// keeps itself alive until async_open completes; then the caller's shared_ptr does:
+// dropping the last one stops the connection, and queries still in flight are abandoned
+// (their handlers are not called). close() ends the connection and fails them.
 #pragma once
 
 #include <utility>  // before Asio (STYLE.md: Boost 1.74's awaitable.hpp needs it)
@@ -128,7 +130,7 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   std::unique_ptr<RemoteBee> remote_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer open_timer_;
-  std::shared_ptr<RemoteBeeClient> self_;  // alive while the connection is
+  std::shared_ptr<RemoteBeeClient> self_;  // keeps the client alive while async_open runs
   OpenCallback open_done_;
   State state_ = State::connecting;
   std::vector<Running> running_;

@@ -6,6 +6,7 @@
 // the same bee. Every child is killed and reaped; every clone and query has a --timeout.
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ struct ServeProcess {
     if (pipe(p) != 0) return;
     pid = fork();
     if (pid == 0) {
+      // Dies with the test: a crashed test must not leave it holding ctest's output pipe.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(p[1], 1);
       close(p[0]);
       close(p[1]);

@@ -148,7 +148,9 @@ TEST(HyperdhtInterop, AnnounceLookupPutGetBothWays) {
   auto results = out["results"];
   {
     bool found = false;
-    for (auto p : results.at(0)["peers"].get_array().value()) {
+    // A named array: a range-for over the temporary simdjson_result would dangle.
+    simdjson::dom::array peers = results.at(0)["peers"].get_array().value();
+    for (auto p : peers) {
       if (str(p["publicKey"]) != to_hex(ours.public_key)) continue;
       found = true;
       auto relays = p["relays"].get_array().value();

@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,8 @@ struct NodeChild {
     if (pipe(p) != 0) return;
     pid = fork();
     if (pid == 0) {
+      // Dies with the test: a crashed test must not leave it holding ctest's output pipe.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(p[1], 1);
       close(p[0]);
       close(p[1]);

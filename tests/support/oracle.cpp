@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -32,6 +34,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
   }
   pid_t pid = fork();
   if (pid == 0) {
+    // Dies with the test: a crashed test must not leave it holding ctest's output pipe.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);

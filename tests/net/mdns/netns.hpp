@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,8 @@ class Child {
     if (pipe(p) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
+      // Dies with the test: a crashed test must not leave it holding ctest's output pipe.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(p[1], 1);
       dup2(p[1], 2);
       close(p[0]);
