@@ -24,27 +24,39 @@ for stage in $stages; do
       echo "==> [fuzz] configure and build"
       cmake --preset fuzz >/dev/null
       cmake --build --preset fuzz -j "$jobs"
-      echo "==> [fuzz] replay the checked-in corpus and seeds, then fuzz each target for ${BEE_FUZZ_SECONDS:-10}s"
+      echo "==> [fuzz] replay the checked-in corpus and seeds, then fuzz each target for ${BEE_FUZZ_SECONDS:-10}s ($jobs at a time)"
       seeds=$(mktemp -d)
       build/fuzz/tests/fuzz/make_fuzz_seeds "$seeds"
-      for target in build/fuzz/tests/fuzz/fuzz_*; do
+      # fuzz_one TARGET: replays and fuzzes one target; its log and exit status land in $seeds.
+      fuzz_one() {
+        local target=$1 name scratch status=0
         name=$(basename "$target")
         name=${name#fuzz_}
-        corpus="tests/fuzz/corpus/$name"
-        mkdir -p "$corpus" "$seeds/$name"
+        mkdir -p "tests/fuzz/corpus/$name" "$seeds/$name"
         scratch=$(mktemp -d)
-        echo "--- fuzz_$name"
-        status=0
         "$target" -max_total_time="${BEE_FUZZ_SECONDS:-10}" -max_len=262144 -rss_limit_mb=2048 \
-          "$scratch" "$corpus" "$seeds/$name" > "$scratch.log" 2>&1 || status=$?
-        if [ "$status" != 0 ]; then
-          tail -n 40 "$scratch.log" >&2
-          echo "fuzz_$name failed (exit $status); the crashing input (crash-*) is in $PWD" >&2
-          exit 1
-        fi
-        grep -E "^Done [0-9]+ runs" "$scratch.log" || true
-        rm -rf "$scratch" "$scratch.log"
+          -artifact_prefix="$PWD/fuzz_$name-" "$scratch" "tests/fuzz/corpus/$name" "$seeds/$name" \
+          > "$seeds/$name.log" 2>&1 || status=$?
+        echo "$status" > "$seeds/$name.status"
+        rm -rf "$scratch"
+      }
+      targets=(build/fuzz/tests/fuzz/fuzz_*)
+      for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+        for target in "${targets[@]:i:jobs}"; do fuzz_one "$target" & done
+        wait
       done
+      failed=0
+      for target in "${targets[@]}"; do
+        name=$(basename "$target")
+        name=${name#fuzz_}
+        echo "--- fuzz_$name: $(grep -E "^Done [0-9]+ runs" "$seeds/$name.log" || echo "no summary")"
+        if [ "$(cat "$seeds/$name.status")" != 0 ]; then
+          tail -n 40 "$seeds/$name.log" >&2
+          echo "fuzz_$name failed (exit $(cat "$seeds/$name.status")); the crashing input is $PWD/fuzz_$name-crash-*" >&2
+          failed=1
+        fi
+      done
+      [ "$failed" = 0 ] || exit 1
       rm -rf "$seeds"
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 64 ;;

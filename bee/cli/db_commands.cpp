@@ -2,6 +2,7 @@
 // a directory (one Hypercore log at the storage root), through bee::Db. The bulk commands
 // (batch, blocks/export, import) are in db_bulk_commands.cpp. See docs/cli.md.
 #include "bee/cli/db_bulk.hpp"
+#include "bee/cli/db_read.hpp"
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
 #include "bee/entry_json.hpp"
@@ -13,12 +14,6 @@ namespace {
 
 using hypercore::errc;
 using hypercore::to_hex;
-
-std::string entry_text(const DbEntry& e, const DbOptions& o) {
-  std::string line = natural_to_text(o.key_encoding, e.key);
-  if (e.value) line += "\t" + natural_to_text(o.value_encoding, *e.value);
-  return line + "\n";
-}
 
 // ---------------------------------------------------------------- create
 
@@ -110,39 +105,14 @@ int run_get(const Invocation& inv) {
   if (!db) return report_error(inv, db.error());
   auto entry = db->get(*key);
   if (!entry) return report_error(inv, entry.error());
-  if (options->json) {
-    print(entry_json(*entry, options->key_encoding, options->value_encoding) + "\n");
-    return kExitOk;
-  }
-  if (!*entry) return report_error(inv, {errc::not_found, "no key '" + positional[1] + "'"});
-  if ((*entry)->value) print(natural_to_text(options->value_encoding, *(*entry)->value) + "\n");
-  return kExitOk;
+  return print_get_result(inv, *entry, *options, positional[1]);
 }
 
 // ---------------------------------------------------------------- range / history / diff
 
-// --gt/--gte/--lt/--lte KEY, --reverse, --limit N. The error is a usage message.
-std::expected<DbRange, std::string> key_range(const Invocation& inv, const DbOptions& options) {
-  DbRange range;
-  for (auto [name, field] : {std::pair{"gt", &range.gt}, {"gte", &range.gte}, {"lt", &range.lt}, {"lte", &range.lte}}) {
-    auto text = inv.args.value(name);
-    if (!text) continue;
-    auto key = natural_from_arg(options.key_encoding, *text, std::string("--") + name);
-    if (!key) return std::unexpected(key.error());
-    *field = std::move(*key);
-  }
-  range.reverse = inv.args.has("reverse");
-  if (auto limit = inv.args.value("limit")) {
-    auto n = parse_int(*limit);
-    if (!n) return std::unexpected("--limit must be a number, got '" + *limit + "'");
-    range.limit = *n;
-  }
-  return range;
-}
-
-// Prints every item of `it`: JSON lines with --json, else text lines.
-template <class Iterator, class Json, class Text>
-int print_all(const Invocation& inv, Iterator& it, bool json, Json to_json, Text to_text) {
+// Prints every item of `it`, each as `line(item)` makes it (with its newline).
+template <class Iterator, class Line>
+int print_all(const Invocation& inv, Iterator& it, Line line) {
   std::string out;
   while (true) {
     auto item = it.next();
@@ -151,7 +121,7 @@ int print_all(const Invocation& inv, Iterator& it, bool json, Json to_json, Text
       return report_error(inv, item.error());
     }
     if (!*item) break;
-    out += json ? to_json(**item) + "\n" : to_text(**item);
+    out += line(**item);
     if (out.size() > (1 << 16)) {
       print(out);
       out.clear();
@@ -164,7 +134,7 @@ int print_all(const Invocation& inv, Iterator& it, bool json, Json to_json, Text
 int run_range(const Invocation& inv) {
   auto options = db_options(inv);
   if (!options) return usage_error(inv, options.error());
-  auto range = key_range(inv, *options);
+  auto range = key_range_option(inv, *options);
   if (!range) return usage_error(inv, range.error());
   auto store = open_store(inv.args.positional()[0]);
   if (!store) return report_error(inv, store.error());
@@ -172,42 +142,21 @@ int run_range(const Invocation& inv) {
   if (!db) return report_error(inv, db.error());
   auto it = db->range(*range);
   if (!it) return report_error(inv, it.error());
-  return print_all(
-      inv, *it, options->json,
-      [&](const DbEntry& e) { return entry_json(e, options->key_encoding, options->value_encoding); },
-      [&](const DbEntry& e) { return entry_text(e, *options); });
+  return print_all(inv, *it, [&](const DbEntry& e) { return entry_line(e, *options); });
 }
 
 int run_history(const Invocation& inv) {
   auto options = db_options(inv);
   if (!options) return usage_error(inv, options.error());
-  HistoryRange range;
-  for (auto [name, field] : {std::pair{"gt", &range.gt}, {"gte", &range.gte}, {"lt", &range.lt}, {"lte", &range.lte}}) {
-    auto text = inv.args.value(name);
-    if (!text) continue;
-    auto n = parse_int(*text);
-    if (!n) return usage_error(inv, std::string("--") + name + " must be a seq (negative: from the end), got '" + *text + "'");
-    *field = *n;
-  }
-  range.reverse = inv.args.has("reverse");
-  if (auto limit = inv.args.value("limit")) {
-    auto n = parse_int(*limit);
-    if (!n) return usage_error(inv, "--limit must be a number, got '" + *limit + "'");
-    range.limit = *n;
-  }
+  auto range = history_range_option(inv);
+  if (!range) return usage_error(inv, range.error());
   auto store = open_store(inv.args.positional()[0]);
   if (!store) return report_error(inv, store.error());
   auto db = make_db(*store->bee, *options);
   if (!db) return report_error(inv, db.error());
-  auto it = db->history(range);
+  auto it = db->history(*range);
   if (!it) return report_error(inv, it.error());
-  return print_all(
-      inv, *it, options->json,
-      [&](const DbHistoryEntry& e) { return entry_json(e.entry, options->key_encoding, options->value_encoding, e.type); },
-      [&](const DbHistoryEntry& e) {
-        return std::to_string(e.entry.seq) + (e.type == HistoryEntry::Type::put ? "\tput\t" : "\tdel\t") +
-               entry_text(e.entry, *options);
-      });
+  return print_all(inv, *it, [&](const DbHistoryEntry& e) { return history_line(e, *options); });
 }
 
 int run_diff(const Invocation& inv) {
@@ -223,7 +172,7 @@ int run_diff(const Invocation& inv) {
     right = parse_uint(positional[2]);
     if (!right) return usage_error(inv, "V2 must be a version number, got '" + positional[2] + "'");
   }
-  auto range = key_range(inv, *options);
+  auto range = key_range_option(inv, *options);
   if (!range) return usage_error(inv, range.error());
   auto store = open_store(positional[0]);
   if (!store) return report_error(inv, store.error());
@@ -242,19 +191,17 @@ int run_diff(const Invocation& inv) {
     if (!e) return std::string();
     return e->value ? natural_to_text(options->value_encoding, *e->value) : std::string();
   };
-  return print_all(
-      inv, *it, options->json,
-      [&](const DbDiffEntry& d) {
-        return "{\"left\":" + entry_json(d.left, options->key_encoding, options->value_encoding) +
-               ",\"right\":" + entry_json(d.right, options->key_encoding, options->value_encoding) + "}";
-      },
-      [&](const DbDiffEntry& d) {
-        // "-" only in V1, "+" only in V2, "~" changed: KEY, then the V1 and V2 values.
-        const DbEntry& any = d.left ? *d.left : *d.right;
-        std::string mark = !d.left ? "+" : !d.right ? "-" : "~";
-        return mark + "\t" + natural_to_text(options->key_encoding, any.key) + "\t" + side(d.left) + "\t" +
-               side(d.right) + "\n";
-      });
+  return print_all(inv, *it, [&](const DbDiffEntry& d) {
+    if (options->json) {
+      return "{\"left\":" + entry_json(d.left, options->key_encoding, options->value_encoding) +
+             ",\"right\":" + entry_json(d.right, options->key_encoding, options->value_encoding) + "}\n";
+    }
+    // "-" only in V1, "+" only in V2, "~" changed: KEY, then the V1 and V2 values.
+    const DbEntry& any = d.left ? *d.left : *d.right;
+    std::string mark = !d.left ? "+" : !d.right ? "-" : "~";
+    return mark + "\t" + natural_to_text(options->key_encoding, any.key) + "\t" + side(d.left) + "\t" +
+           side(d.right) + "\n";
+  });
 }
 
 // ---------------------------------------------------------------- table

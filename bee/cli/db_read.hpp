@@ -2,7 +2,6 @@
 // options as parsed from the command line, and the entries as printed (text lines, or the
 // reference's JSON shape), so that `bee query` (query_command.cpp, a remote bee) answers
 // exactly as `bee get|range|history` (db_commands.cpp, a directory) would on a full copy.
-// db_commands.cpp still has its own private copies of these; it is to use this header.
 #pragma once
 
 #include <expected>
