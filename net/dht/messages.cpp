@@ -47,21 +47,29 @@ Result<uint32_t> get_u32_uint(cenc::Decoder& d, const char* what) {
   return static_cast<uint32_t>(v);
 }
 
-Result<Request> decode_request(cenc::Decoder& d) {
-  Request r;
+// The fields requests and responses share: flags, tid, to and the optional id and token.
+// Returns the flags for the caller's own fields.
+template <class Message>
+Result<uint64_t> decode_common(cenc::Decoder& d, Message& m) {
   HC_TRY(flags, d.uint());
   HC_TRY(tid, get_u16(d));
-  r.tid = tid;
+  m.tid = tid;
   HC_TRY(to, get_address(d));
-  r.to = to;
+  m.to = to;
   if (flags & 1) {
     HC_TRY(id, d.fixed32());
-    r.id = id;
+    m.id = id;
   }
   if (flags & 2) {
     HC_TRY(token, d.fixed32());
-    r.token = token;
+    m.token = token;
   }
+  return flags;
+}
+
+Result<Request> decode_request(cenc::Decoder& d) {
+  Request r;
+  HC_TRY(flags, decode_common(d, r));
   r.internal = (flags & 4) != 0;
   HC_TRY(command, get_u32_uint(d, "command"));
   r.command = command;
@@ -78,19 +86,7 @@ Result<Request> decode_request(cenc::Decoder& d) {
 
 Result<Response> decode_response(cenc::Decoder& d) {
   Response r;
-  HC_TRY(flags, d.uint());
-  HC_TRY(tid, get_u16(d));
-  r.tid = tid;
-  HC_TRY(to, get_address(d));
-  r.to = to;
-  if (flags & 1) {
-    HC_TRY(id, d.fixed32());
-    r.id = id;
-  }
-  if (flags & 2) {
-    HC_TRY(token, d.fixed32());
-    r.token = token;
-  }
+  HC_TRY(flags, decode_common(d, r));
   if (flags & 4) {
     HC_TRY(count, d.array_length(6));  // bounded by kMaxArrayLength and by the bytes left
     r.closer_nodes.reserve(count);
