@@ -66,11 +66,13 @@ struct BeeOptions {
   // Written into the header block by the first write of an empty core.
   std::optional<Metadata> metadata;
   // Memory for decoded blocks and tree nodes, shared by the bee, its snapshots, iterators
-  // and writer; a hard bound, whatever the database size. Default 32 MiB: enough to serve a
-  // database of ~100,000 small entries (the benchmark workload) from memory. Less memory
+  // and writer; a hard bound, whatever the database size. Nodes hold their keys and small
+  // values inline (about 2x the entries' raw bytes), so the default 64 MiB serves a database
+  // of ~200,000 small entries from memory, and the upper levels of the tree of 1,000,000
+  // (docs/benchmarks.md: at 32 MiB random gets there missed on every level). Less memory
   // costs a read of the log (a pread and a checksum) per miss; reads still work with a
   // cache of a few KiB.
-  size_t cache_bytes = 32 << 20;
+  size_t cache_bytes = 64 << 20;
 };
 
 namespace internal {

@@ -90,13 +90,22 @@ NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level,
       if (const CacheItem* item = index_[hash(seqs[i], kEntryLevel) & mask_].item) __builtin_prefetch(item);
     }
   }
+  // A missing entry is read but not cached: its bytes live on inline in the node, and
+  // caching it too would double what a scan's leaves cost (a full scan of a database a bit
+  // larger than the cache then evicts everything before its next pass can use it).
   std::vector<EntryRef> holds;
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (!wanted(i)) continue;
-    auto e = entry(seqs[i]);
-    if (!e) continue;
-    keys[i] = CachedNode::bytes_of(**e);
-    holds.push_back(std::move(*e));
+    EntryRef e;
+    if (const CacheItem* item = find(seqs[i], kEntryLevel)) {
+      e = EntryRef(static_cast<const CachedEntry*>(item));
+    } else {
+      auto block = decode(seqs[i]);
+      if (!block) continue;
+      e = CachedEntry::make(seqs[i], *block);
+    }
+    keys[i] = CachedNode::bytes_of(*e);
+    holds.push_back(std::move(e));
   }
   return CachedNode::make(seq, offset, level, own_key, own_deletion, keys);
 }

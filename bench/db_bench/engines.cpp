@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "bee/bee.hpp"
 #include "engine.hpp"
 
 namespace db_bench {
@@ -23,7 +24,11 @@ std::string durability_setting(const std::string& engine, Durability durability)
 }
 
 std::string engine_settings(const std::string& engine) {
-  if (engine == "bee") return "BeeOptions/CoreOptions defaults (32 MiB block cache, 4 MiB index cache)";
+  if (engine == "bee") {
+    return "BeeOptions/CoreOptions defaults (" + std::to_string(bee::BeeOptions{}.cache_bytes >> 20) +
+           " MiB decoded-node cache, " + std::to_string(hypercore::CoreOptions{}.index_cache_bytes >> 20) +
+           " MiB index cache)";
+  }
   if (engine == "bee-bigcache")
     return "bee with BeeOptions::cache_bytes = 1 GiB; 1M keys only, cache-bound workloads only";
   if (engine == "leveldb") return "defaults + create_if_missing (8 MiB block cache, 4 MiB write buffer, Snappy)";
