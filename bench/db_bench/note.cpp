@@ -330,11 +330,13 @@ std::string closing_note(const RunContext& ctx, const std::vector<Row>& rows) {
            << " µs cold, where each of those blocks is a read from the device";
       if (ok(warm)) md << ")";
       md << ". LMDB and SQLite keep keys inline in their pages, so a lookup is a few page visits; LevelDB and "
-            "RocksDB search each table's block index and read one data block. What would close it: reading "
-            "only the key blocks a node's binary search compares (about 3 of 8) on a miss, and filling the "
-            "rest in once the node proves hot; serving the log through a memory map instead of a pread per "
-            "block; and a cache (`BeeOptions::cache_bytes`, "
-         << default_cache() << " by default) sized to the tree's upper levels."
+            "RocksDB search each table's block index and read one data block. Warm, once the path of each "
+            "key is in the cache (`BeeOptions::cache_bytes`, "
+         << default_cache()
+         << " by default), a get compares keys inline in cached nodes and reads nothing. What would close the "
+            "cold gap: reading only the key blocks a node's binary search compares (about 3 of 8) on a miss, and "
+            "filling the rest in once the node proves hot; and serving the log through a memory map instead of "
+            "a pread per block."
          << cache_evidence(ctx, rows, {"get_random_warm"}) << "\n";
     } else {
       const Row* scan = bee("scan_warm");
@@ -346,9 +348,11 @@ std::string closing_note(const RunContext& ctx, const std::vector<Row>& rows) {
            << " MiB) is already larger than the default " << default_cache() << " cache of decoded blocks";
       }
       md << ", while LSM and B+-tree engines read sorted keys and values packed together in pages; cold, bee's "
-            "entries are scattered in write order through the log. What would close it: prefetching the blocks "
-            "of the next leaf nodes in one read, decoding only the key and value of an entry block, and a cache "
-            "that holds the tree's nodes."
+            "entries are scattered in write order through the log. A database whose decoded tree is larger than "
+            "the cache is read from the log again on every full scan: the cache keeps what was read last, and a "
+            "scan reads everything once. What would close it: prefetching the blocks of the next leaf nodes in "
+            "one read, decoding only the key and value of an entry block, and a scan that does not evict the "
+            "nodes other reads keep hot."
          << cache_evidence(ctx, rows, {"scan_warm", "range100_warm"}) << "\n";
     }
   }
