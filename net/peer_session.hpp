@@ -58,6 +58,13 @@ class PeerSession {
   std::vector<SessionEvent> take_events();
 
   bool handshake_complete() const { return stream_.handshake_complete(); }
+  // The peer's Noise static public key, proven by the handshake (Noise XX's es/se
+  // Diffie-Hellman needs its secret half); nullopt until the handshake is complete.
+  // Whether it is the peer we wanted is the caller's business.
+  std::optional<hypercore::PublicKey> remote_public_key() const {
+    if (!stream_.handshake_complete()) return std::nullopt;
+    return stream_.remote_public_key();
+  }
   bool failed() const { return error_.has_value(); }
   const std::optional<ReplicationError>& error() const { return error_; }
   // Closes every channel (the owner then ends the connection after writing the output).

@@ -36,9 +36,11 @@ std::optional<Ipv4> remote_address(const std::string& remote) {
 }
 
 struct Connection {
-  std::optional<PeerKey> key;    // dialled: the key we dialled
-  std::optional<Ipv4> inbound;   // accepted: the source address
+  std::optional<PeerKey> key;      // dialled: the key we dialled
+  std::optional<Ipv4> inbound;     // accepted: the source address
+  std::optional<PeerKey> proven;   // accepted: the key its handshake proved, once the planner knows it
   bool opened = false;
+  bool impostor = false;  // dialled, and the handshake proved another key: being stopped
 };
 
 struct State : std::enable_shared_from_this<State> {
@@ -74,6 +76,20 @@ struct State : std::enable_shared_from_this<State> {
     return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now() - start);
   }
 
+  // Tells the planner the key of every accepted connection whose Noise handshake has
+  // finished since the last look, so that it matches the connection to a discovered peer
+  // by key. Done lazily before each poll, the only place the planner uses it; a connection
+  // still in its handshake stays matched by address (the planner rechecks it shortly).
+  void identify_inbound() {
+    for (auto& [peer, c] : connections) {
+      if (!c.inbound || c.proven) continue;
+      if (auto key = peer->session().remote_public_key()) {
+        c.proven = *key;
+        planner.inbound_identified(*c.inbound, *key);
+      }
+    }
+  }
+
   void emit(SwarmEvent event) {
     if (options.on_event) options.on_event(event);
   }
@@ -98,6 +114,9 @@ struct State : std::enable_shared_from_this<State> {
       c.key = dialled_key;
       c.opened = true;
       if (!dialled_key) {
+        // The Noise handshake has not run yet, so the peer's key is not available: until
+        // it is (identify_inbound), the planner can only hold the connection's source
+        // address, the one fallback to address matching.
         c.inbound = remote_address(peer.remote());
         if (c.inbound) self->planner.inbound_opened(*c.inbound);
       }
@@ -109,6 +128,26 @@ struct State : std::enable_shared_from_this<State> {
     setup.handlers.on_event = [weak, dialled_key](Peer& peer, const SessionEvent& e) {
       auto self = weak.lock();
       if (!self) return;
+      // Noise XX proves the key of whoever answered at the address discovery gave; if it
+      // is not the key we dialled, someone else answered there (a stale record, or a
+      // record naming another's key). Nothing of this connection counts: it is stopped
+      // (after this handler returns), and the dial backs off as a failure.
+      if (dialled_key) {
+        auto proven = peer.session().remote_public_key();
+        if (proven && *proven != *dialled_key) {
+          auto it = self->connections.find(&peer);
+          if (it != self->connections.end() && !it->second.impostor) {
+            it->second.impostor = true;
+            self->emit({SwarmEvent::Kind::peer_rejected, proven, peer.remote(), true, std::nullopt});
+            asio::post(self->io, [weak, key = *dialled_key] {
+              auto s = weak.lock();
+              if (!s) return;
+              if (auto d = s->dialled.find(key); d != s->dialled.end()) d->second->stop();
+            });
+          }
+          return;
+        }
+      }
       // The channel opened: the peer has the core and replication runs. Only then does
       // the dial count as a success (a peer that accepts TCP and then fails every
       // handshake keeps backing off).
@@ -123,10 +162,20 @@ struct State : std::enable_shared_from_this<State> {
       auto it = self->connections.find(&peer);
       bool opened = it != self->connections.end();
       std::optional<Ipv4> inbound = opened ? it->second.inbound : std::nullopt;
+      // Identified first if its handshake finished since the last identify_inbound(), so
+      // that the planner knows whose connection ended.
+      if (inbound && !it->second.proven) {
+        if (auto key = peer.session().remote_public_key()) {
+          it->second.proven = *key;
+          self->planner.inbound_identified(*inbound, *key);
+        }
+      }
+      std::optional<PeerKey> proven = opened ? it->second.proven : std::nullopt;
       if (opened) self->connections.erase(it);
-      if (inbound) self->planner.inbound_closed(*inbound, self->now());
+      if (inbound) self->planner.inbound_closed(*inbound, proven, self->now());
       if (opened) {
-        self->emit({SwarmEvent::Kind::peer_left, dialled_key, peer.remote(), dialled_key.has_value(), error});
+        std::optional<PeerKey> key = dialled_key ? dialled_key : peer.session().remote_public_key();
+        self->emit({SwarmEvent::Kind::peer_left, key, peer.remote(), dialled_key.has_value(), error});
         if (self->options.setup.handlers.on_close) self->options.setup.handlers.on_close(peer, error);
       }
       if (dialled_key) {
@@ -150,6 +199,7 @@ struct State : std::enable_shared_from_this<State> {
   // Runs the planner and sets the timer for its next wakeup.
   void reschedule() {
     if (closed) return;
+    identify_inbound();
     std::vector<Dial> dials;
     Time next = planner.poll(now(), dials);
     for (const auto& d : dials) dial(d);

@@ -48,15 +48,17 @@ enum class DiscoveryMode {
   both,  // both: a peer found by either layer is dialled (once: the planner dedups by key)
 };
 
-// Connection events. `key` is the peer's Noise key when we dialled it (known from
-// discovery); for a connection the peer made to us it is unknown (nullopt) until the
-// transports expose the handshake's remote key.
+// Connection events. `key` is the peer's Noise key: for a connection we dialled, the key
+// we dialled (from discovery); for one the peer made to us, the key its handshake proved,
+// so unknown (nullopt) in peer_joined (the handshake follows) and set in peer_left once
+// the handshake was done.
 struct SwarmEvent {
   enum class Kind {
     peer_found,   // discovery reported a peer for a topic (key and addresses set)
     peer_gone,    // discovery lost it
     peer_joined,  // a connection is up (TCP connected; the Noise handshake follows)
     peer_left,    // that connection ended (error set unless it closed cleanly)
+    peer_rejected,  // we dialled a key and the handshake proved another (`key`): stopped
   };
   Kind kind = Kind::peer_found;
   std::optional<PeerKey> key;

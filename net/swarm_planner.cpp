@@ -8,6 +8,13 @@ namespace {
 
 std::string topic_key(hypercore::ByteSpan topic) { return std::string(topic.begin(), topic.end()); }
 
+// One connection fewer in a count map.
+template <class Map, class Key>
+void release(Map& counts, const Key& key) {
+  auto it = counts.find(key);
+  if (it != counts.end() && --it->second == 0) counts.erase(it);
+}
+
 }  // namespace
 
 SwarmPlanner::SwarmPlanner(PlannerOptions options) : options_(options) {}
@@ -71,23 +78,32 @@ void SwarmPlanner::dial_ended(const PeerKey& key, Time now) {
   peer.due = now + backoff(peer.failures);
 }
 
-void SwarmPlanner::inbound_opened(const Ipv4& address) { inbound_[address]++; }
+void SwarmPlanner::inbound_opened(const Ipv4& address) { unidentified_inbound_[address]++; }
 
-void SwarmPlanner::inbound_closed(const Ipv4& address, Time now) {
-  auto it = inbound_.find(address);
-  if (it == inbound_.end()) return;
-  if (--it->second == 0) inbound_.erase(it);
+void SwarmPlanner::inbound_identified(const Ipv4& address, const PeerKey& key) {
+  release(unidentified_inbound_, address);
+  inbound_[key]++;
+}
+
+void SwarmPlanner::inbound_closed(const Ipv4& address, const std::optional<PeerKey>& key, Time now) {
+  if (key) {
+    release(inbound_, *key);
+  } else {
+    release(unidentified_inbound_, address);
+  }
   // A peer that was connected to us through it may need us to dial now: give it the
   // grace again (it is the lower key, it redials with its own backoff) before we do.
-  for (auto& [key, peer] : peers_) {
-    if (peer.state == State::waiting && std::ranges::find(peer.addresses, address) != peer.addresses.end()) {
-      peer.due = std::max(peer.due, now + options_.dial_grace);
-    }
+  // Identified: that peer only. Never identified (the handshake failed): we cannot tell
+  // whose it was, so every peer at that address waits the grace (a delay, not a merge).
+  for (auto& [peer_key, peer] : peers_) {
+    if (peer.state != State::waiting) continue;
+    bool concerned = key ? peer_key == *key : std::ranges::find(peer.addresses, address) != peer.addresses.end();
+    if (concerned) peer.due = std::max(peer.due, now + options_.dial_grace);
   }
 }
 
-bool SwarmPlanner::has_inbound_from(const PeerState& peer) const {
-  return std::ranges::any_of(peer.addresses, [&](const Ipv4& a) { return inbound_.contains(a); });
+bool SwarmPlanner::has_unidentified_inbound_from(const PeerState& peer) const {
+  return std::ranges::any_of(peer.addresses, [&](const Ipv4& a) { return unidentified_inbound_.contains(a); });
 }
 
 Time SwarmPlanner::backoff(unsigned failures) const {
@@ -105,7 +121,13 @@ Time SwarmPlanner::poll(Time now, std::vector<Dial>& dials) {
       continue;
     }
     // Already connected to us: no second connection. Looked at again when it closes.
-    if (has_inbound_from(peer)) continue;
+    if (inbound_.contains(key)) continue;
+    // Maybe connected to us: a connection from its address is in its handshake. Wait for
+    // the handshake to name the key (the swarm tells us before it polls) or fail.
+    if (has_unidentified_inbound_from(peer)) {
+      next = std::min(next, now + options_.inbound_recheck);
+      continue;
+    }
     peer.state = State::dialing;
     peer.dials++;
     dials.push_back(Dial{key, peer.addresses.front(), peer.port, peer.failures + 1});

@@ -13,10 +13,13 @@
 // found, so it always dials.
 // A waiting (higher-key) peer cannot tell whether the lower one looks up at all (a
 // discovery record says "I serve T", not "I look for T"): if no connection from one of
-// the peer's addresses came in within `dial_grace`, it dials anyway. The transports do
-// not expose the remote Noise key of an accepted connection (PeerSession has no
-// accessor yet), so an inbound connection is matched to a discovered peer by its source
-// address; two peers behind one address are therefore treated as one for that purpose.
+// the peer came in within `dial_grace`, it dials anyway.
+// An inbound connection is matched to a discovered peer by the Noise static key its
+// handshake proved (PeerSession::remote_public_key()), so two peers behind one address
+// (a NAT, or several swarms on one host) stay two peers. Between the TCP accept and the
+// end of the handshake (a round trip or two) the key is not known yet; only during that
+// window is the connection matched by its source address, and only to hold back a dial
+// (re-examined every `inbound_recheck`) rather than to decide that a peer is connected.
 //
 // Thread-safety: none; one thread drives a planner.
 #pragma once
@@ -25,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +60,11 @@ struct PlannerOptions {
   // again (a new PeerFound). A connection that replicated resets the count. Default 6
   // (about 1 min of trying with the defaults).
   unsigned max_attempts = 6;
+  // While an inbound connection from one of a due peer's addresses is still in its
+  // handshake (key unknown), how often to look again instead of dialling. Default 100 ms
+  // (a LAN handshake takes about a millisecond; the transport's handshake_timeout bounds
+  // how long a connection can stay unidentified).
+  Time inbound_recheck{100};
 };
 
 struct Dial {
@@ -87,9 +96,13 @@ class SwarmPlanner {
   // Our dial of `key` ended (failed to connect or closed later). Unless the peer is
   // forgotten, it is dialled again after the backoff, or given up after max_attempts.
   void dial_ended(const PeerKey& key, Time now);
-  // A peer connected to us from `address` (see the header comment) / that connection ended.
+  // Inbound connections (see the header comment). opened: a peer connected to us from
+  // `address`, its handshake not done yet. identified: that connection's handshake proved
+  // `key`; from now on it is matched by the key alone. closed: it ended; `key` is what it
+  // was identified as (nullopt if it never was).
   void inbound_opened(const Ipv4& address);
-  void inbound_closed(const Ipv4& address, Time now);
+  void inbound_identified(const Ipv4& address, const PeerKey& key);
+  void inbound_closed(const Ipv4& address, const std::optional<PeerKey>& key, Time now);
 
   // Dials due at `now` (each peer has at most one dial in flight); returns when to call
   // again (kNever: nothing scheduled).
@@ -113,12 +126,13 @@ class SwarmPlanner {
     unsigned failures = 0;
     unsigned dials = 0;
   };
-  bool has_inbound_from(const PeerState& peer) const;
+  bool has_unidentified_inbound_from(const PeerState& peer) const;
   Time backoff(unsigned failures) const;
 
   PlannerOptions options_;
   std::map<PeerKey, PeerState> peers_;
-  std::map<Ipv4, unsigned> inbound_;  // open inbound connections per source address
+  std::map<PeerKey, unsigned> inbound_;           // open inbound connections per proven key
+  std::map<Ipv4, unsigned> unidentified_inbound_;  // ... still in the handshake, per source address
 };
 
 }  // namespace net::swarm

@@ -120,6 +120,9 @@ int run_serve(const Invocation& inv) {
       if (e.kind == Kind::peer_found || e.kind == Kind::peer_gone) {
         std::fprintf(stderr, "bee serve: %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
                      e.key ? to_hex(*e.key).c_str() : "?", e.remote.c_str());
+      } else if (e.kind == Kind::peer_rejected) {
+        std::fprintf(stderr, "bee serve: %s answered as %s, not as the peer we dialled: disconnected\n",
+                     e.remote.c_str(), e.key ? to_hex(*e.key).c_str() : "?");
       }
     };
     auto opened = net::swarm::Swarm::open(loop.context(), std::move(swarm_options));

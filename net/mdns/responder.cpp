@@ -284,14 +284,26 @@ void Responder::on_query(const Message& query, const Endpoint& from, Time now) {
     return;
   }
 
-  Time min_interval = probe_defense ? kProbeDefenseInterval : kMulticastInterval;
-  std::erase_if(answers, [&](const auto& kv) {
-    auto it = last_multicast_.find(kv.first);
-    return it != last_multicast_.end() && now - it->second < min_interval;
-  });
+  // §6: a record goes at most once a second (every 250 ms when defending a probe). A
+  // probe defense within that is dropped (the prober probes three times); an answer to a
+  // query waits for the second to pass rather than being dropped: the querier may have
+  // started after our last multicast (a browser joining just after our announcement),
+  // and dropping it would leave it to its next query, a second or more later.
+  Time allowed = now;
+  if (probe_defense) {
+    std::erase_if(answers, [&](const auto& kv) {
+      auto it = last_multicast_.find(kv.first);
+      return it != last_multicast_.end() && now - it->second < kProbeDefenseInterval;
+    });
+  } else {
+    for (const auto& [key, r] : answers) {
+      auto it = last_multicast_.find(key);
+      if (it != last_multicast_.end()) allowed = std::max(allowed, it->second + kMulticastInterval);
+    }
+  }
   if (answers.empty()) return;
   bool all_unique = std::all_of(answers.begin(), answers.end(), [](const auto& kv) { return kv.second.cache_flush; });
-  if (all_unique) {
+  if (all_unique && allowed == now) {
     // §6: answers made only of unique records go at once.
     for (const auto& [key, r] : answers) last_multicast_[key] = now;
     Message m;
@@ -303,9 +315,16 @@ void Responder::on_query(const Message& query, const Endpoint& from, Time now) {
   }
   // Shared records: wait 20-120 ms so the answers of several responders (and several
   // queries) aggregate; a neighbour sending the same record meanwhile cancels ours.
+  // A record held back by the once-a-second rule moves the whole pending response to
+  // when it may go (at most a second later), so none of it is dropped at send time.
   pending_answers_.merge(answers);
   pending_additionals_.merge(additionals);
-  if (response_due_ == kNever) response_due_ = now + jitter(20, 120);
+  Time due = all_unique ? allowed : std::max(allowed, now + jitter(20, 120));
+  if (response_due_ == kNever) {
+    response_due_ = due;
+  } else if (allowed > response_due_) {
+    response_due_ = allowed;  // bounded: nothing is multicast until it goes
+  }
 }
 
 void Responder::on_response(const Message& response, Time now) {

@@ -228,6 +228,38 @@ TEST(MdnsNode, KnownAnswersSuppressTheResponse) {
   EXPECT_EQ(packets.back()->message.additionals.size(), 3u);
 }
 
+TEST(MdnsNode, QueryJustAfterAnAnnouncementIsAnsweredWhenTheSecondHasPassed) {
+  // A browser that starts 500 ms after the responder's second announcement missed it; its
+  // first query must be answered once the once-a-second rule allows (§6), not dropped
+  // (which left it to its next query, a second later).
+  SimLink link;
+  auto t = topic("late");
+  size_t a = link.add(key(1), 40001, 5);
+  ASSERT_TRUE(link.node(a).announce(t, link.now()));
+  link.kick(a);
+  link.run_for(5s);
+  auto packets = sent_by(link, a);
+  ASSERT_EQ(packets.size(), 5u);  // 3 probes, 2 announcements
+  Time last_announcement = packets[4]->at;
+
+  SimLink late;
+  a = late.add(key(1), 40001, 5);
+  ASSERT_TRUE(late.node(a).announce(t, late.now()));
+  late.kick(a);
+  late.run_until(last_announcement + 500ms);
+  ASSERT_EQ(sent_by(late, a).size(), 5u);
+  Message q;
+  q.questions.push_back({subtype_name(lan_id(t)), rr_type::kPtr, kClassIn, false});
+  late.inject(*encode_message(q), Endpoint{{10, 0, 0, 99}, kMdnsPort});
+  late.run_for(2s);
+  packets = sent_by(late, a);
+  ASSERT_EQ(packets.size(), 6u);
+  EXPECT_TRUE(packets[5]->message.is_response());
+  EXPECT_EQ(packets[5]->message.answers.size(), 1u);
+  EXPECT_GE(packets[5]->at - last_announcement, 1000ms);
+  EXPECT_LE(packets[5]->at - last_announcement, 1000ms + 121ms);
+}
+
 TEST(MdnsNode, DuplicateQuestionsAreSuppressed) {
   SimLink link;
   auto t = topic("dup");

@@ -56,6 +56,7 @@ TEST(SwarmPlanner, LowerKeyDialsAtOnceHigherKeyWaits) {
   EXPECT_EQ(next, PlannerOptions{}.dial_grace);
   // The lower key's connection arrives within the grace: no second connection.
   b.inbound_opened(Ipv4{10, 77, 0, 1});
+  b.inbound_identified(Ipv4{10, 77, 0, 1}, low);
   EXPECT_TRUE(poll_at(b, 10s).empty());
 }
 
@@ -169,8 +170,65 @@ TEST(SwarmPlanner, InboundCloseGivesTheLowerKeyTheGraceAgain) {
   SwarmPlanner b(options_for(key_of(2), true));
   b.found(kTopic1, key_of(1), {kAddrB}, 4000, 0ms);
   b.inbound_opened(kAddrB);
+  b.inbound_identified(kAddrB, key_of(1));
   EXPECT_TRUE(poll_at(b, 10s).empty());
-  b.inbound_closed(kAddrB, 10s);
+  b.inbound_closed(kAddrB, key_of(1), 10s);
   EXPECT_TRUE(poll_at(b, 12s).empty());
   EXPECT_EQ(poll_at(b, 13s).size(), 1u);
+}
+
+// Inbound connections are matched by the Noise key their handshake proved, not by source
+// address: two peers behind one address (here two swarms on one host) stay two peers.
+// With address matching, A's connection would have stopped the dial of C as well.
+TEST(SwarmPlanner, TwoPeersBehindOneAddressAreNotMerged) {
+  const Ipv4 kHost{127, 0, 0, 1};
+  PeerKey a = key_of(1), c = key_of(3);
+  SwarmPlanner b(options_for(key_of(5), true));  // the higher key: waits for both to dial
+  b.found(kTopic1, a, {kHost}, 4001, 0ms);
+  b.found(kTopic1, c, {kHost}, 4003, 0ms);
+  EXPECT_TRUE(poll_at(b, 0ms).empty());
+  // A dials us; C does not (say it only announces).
+  b.inbound_opened(kHost);
+  b.inbound_identified(kHost, a);
+  auto dials = poll_at(b, 3000ms);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_EQ(dials[0].key, c);
+  EXPECT_EQ(dials[0].port, 4003);
+  EXPECT_TRUE(poll_at(b, 1h).empty());  // A stays connected to us: never dialled
+  // A's connection ends: A (and only A) gets the grace again; C's dial is untouched.
+  b.dial_succeeded(c);
+  b.inbound_closed(kHost, a, 1h);
+  EXPECT_TRUE(poll_at(b, 1h + 2999ms).empty());
+  dials = poll_at(b, 1h + 3000ms);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_EQ(dials[0].key, a);
+}
+
+// Until its handshake is done an inbound connection is known only by its address: it
+// holds back the dial of the peers there (rechecked every inbound_recheck), no more.
+TEST(SwarmPlanner, UnidentifiedInboundDefersByAddressUntilItsKeyIsKnown) {
+  const Ipv4 kHost{127, 0, 0, 1};
+  PeerKey a = key_of(1), c = key_of(3);
+  SwarmPlanner b(options_for(key_of(5), true));
+  b.found(kTopic1, a, {kHost}, 4001, 0ms);
+  b.found(kTopic1, c, {kHost}, 4003, 0ms);
+  b.inbound_opened(kHost);  // TCP up, Noise handshake in flight
+  Time next{};
+  EXPECT_TRUE(poll_at(b, 3000ms, &next).empty());
+  EXPECT_EQ(next, 3000ms + PlannerOptions{}.inbound_recheck);
+  b.inbound_identified(kHost, c);  // it was C
+  auto dials = poll_at(b, next);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_EQ(dials[0].key, a);
+}
+
+// A connection that closes before its handshake named it says nothing about who it was:
+// every peer at its address waits the grace again (a delay, never a merge).
+TEST(SwarmPlanner, UnidentifiedInboundCloseDelaysThePeersAtItsAddress) {
+  SwarmPlanner b(options_for(key_of(5), true));
+  b.found(kTopic1, key_of(1), {kAddrB}, 4001, 0ms);
+  b.inbound_opened(kAddrB);
+  b.inbound_closed(kAddrB, std::nullopt, 2s);
+  EXPECT_TRUE(poll_at(b, 4999ms).empty());
+  EXPECT_EQ(poll_at(b, 5s).size(), 1u);
 }
