@@ -55,7 +55,8 @@ class Engine {
 };
 
 // The engines this driver links, in report order. "bee-bigcache" is bee with a 1 GiB
-// decoded-block cache instead of 32 MiB: it shows what the cache is worth at 1M keys.
+// decoded-block cache instead of the default (BeeOptions::cache_bytes): it shows what the
+// cache is worth at 1M keys.
 const std::vector<std::string>& native_engines();
 constexpr size_t kBigCacheBytes = size_t{1} << 30;
 // The engine's durability setting for each level, in its own words ("sync=false").
