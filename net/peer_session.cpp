@@ -30,6 +30,11 @@ void PeerSession::feed(ByteSpan bytes, TimePoint now) {
   for (auto& e : stream_.feed(bytes)) {
     if (failed()) return;
     if (std::holds_alternative<HandshakeDone>(e)) {
+      // First, so the owner can check whom it reached before any channel opens (a peer
+      // that opens none would otherwise never produce an event).
+      SessionEvent connected;
+      connected.event.kind = ReplicatorEvent::Kind::connected;
+      events_.push_back(std::move(connected));
       for (size_t i = 0; i < replicators_.size(); i++) start_replicator(i, now);
     } else if (auto* m = std::get_if<MessageReceived>(&e)) {
       auto received = mux_.receive(m->message);

@@ -6,7 +6,8 @@
 //   take_output()      bytes to write to the peer (drains the Mux into the stream first)
 //   tick(now)          request timeouts
 //   take_events()      replicator events, tagged with the core's index, and the session's
-//                      own failure (core == kSessionEvent)
+//                      own (core == kSessionEvent): `connected` when the handshake is
+//                      done, `peer_error` when it fails
 //
 // A fatal error (transport failure, protocol violation, invalid capability, invalid proof
 // or signature) makes the session dead: failed() is true, error() names it, no further

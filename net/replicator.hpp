@@ -118,6 +118,8 @@ struct ReplicatorEvent {
     extension,         // an extension message: name and payload (the name resolved)
     peer_error,        // fatal: the connection must be closed; error says why
     closed,            // the channel ended (peer close/reject, or our close)
+    connected,         // session only (SessionEvent::kSessionEvent): the Noise handshake is
+                       // done, PeerSession::remote_public_key() names the peer
   };
   Kind kind = Kind::opened;
   uint64_t value = 0;
