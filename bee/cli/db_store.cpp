@@ -1,6 +1,8 @@
 #include "bee/cli/db_store.hpp"
 
 #include <charconv>
+#include <cstdlib>
+#include <string_view>
 #include <filesystem>
 
 #include "hypercore/storage.hpp"
@@ -26,32 +28,50 @@ Result<std::shared_ptr<hypercore::Storage>> existing_storage(const std::string& 
   return hypercore::open_directory_storage(dir);
 }
 
-Result<Store> with_bee(std::shared_ptr<hypercore::Core> core) {
+Result<Store> with_bee(std::shared_ptr<hypercore::Core> core, BeeOptions options) {
   Store store;
   store.core = std::move(core);
-  HC_TRY(bee, Bee::open(store.core));
+  HC_TRY(bee, Bee::open(store.core, std::move(options)));
   store.bee = std::move(bee);
   return store;
 }
 
 }  // namespace
 
+Result<BeeOptions> bee_options() {
+  BeeOptions options;
+  const char* text = std::getenv("BEE_CACHE_MB");
+  if (!text) return options;
+  std::string_view value(text);
+  uint64_t mib = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mib);
+  constexpr uint64_t kMaxMib = uint64_t{1} << 20;  // 1 TiB
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || mib < 1 || mib > kMaxMib) {
+    return fail(errc::invalid_argument, "BEE_CACHE_MB='" + std::string(value) + "': expected a whole number of MiB from 1 to " +
+                                            std::to_string(kMaxMib));
+  }
+  options.cache_bytes = static_cast<size_t>(mib) << 20;
+  return options;
+}
+
 Result<Store> open_store(const std::string& dir, std::optional<hypercore::KeyPair> key_pair) {
+  HC_TRY(bee_opts, bee_options());  // before anything is opened: a bad setting changes nothing
   HC_TRY(storage, existing_storage(dir));
   hypercore::CoreOptions options;
   options.key_pair = std::move(key_pair);
   HC_TRY(core, hypercore::Core::open(std::move(storage), std::move(options)));
-  return with_bee(std::move(core));
+  return with_bee(std::move(core), std::move(bee_opts));
 }
 
 Result<Store> create_store(const std::string& dir, const hypercore::KeyPair& key_pair) {
+  HC_TRY(bee_opts, bee_options());  // before anything is created
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
     return fail(errc::invalid_argument, dir + ": not a directory");
   }
   HC_TRY(storage, hypercore::open_directory_storage(dir));
   HC_TRY(core, hypercore::Core::create(std::move(storage), key_pair));
-  return with_bee(std::move(core));
+  return with_bee(std::move(core), std::move(bee_opts));
 }
 
 std::expected<std::optional<hypercore::KeyPair>, std::string> seed_option(const ParsedArgs& args) {

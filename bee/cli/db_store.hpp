@@ -25,6 +25,11 @@ struct Store {
   Result<void> close();
 };
 
+// The BeeOptions of every bee a command opens: the defaults, with the decoded-node cache
+// (BeeOptions::cache_bytes) from the environment variable BEE_CACHE_MB when it is set, a
+// whole number of MiB from 1 to 1048576; errc::invalid_argument naming the variable if not.
+Result<BeeOptions> bee_options();
+
 // The store in `dir`; errc::not_found if the directory or the log is missing. Signs with
 // `key_pair` when the store holds no secret key.
 Result<Store> open_store(const std::string& dir, std::optional<hypercore::KeyPair> key_pair = std::nullopt);

@@ -184,7 +184,9 @@ int run_query(const Invocation& inv) {
   if (!replica) return report_error(inv, replica.error());
   QueryRun run;
   run.core = std::move(*replica);
-  auto bee = Bee::open(run.core);
+  auto opened_with = bee_options();
+  if (!opened_with) return report_error(inv, opened_with.error());
+  auto bee = Bee::open(run.core, std::move(*opened_with));
   if (!bee) return report_error(inv, bee.error());
   run.bee = bee->get();
   auto db = make_db(**bee, *options);

@@ -126,6 +126,38 @@ TEST(DbCli, EncodingsSubsAndErrors) {
 
 // `bee batch` == `node vectors.js bee`, and `bee import` of the reference's blocks gives the
 // same signed log.
+// BEE_CACHE_MB sets the decoded-node cache of every bee a command opens. A cache of 1 MiB
+// is far smaller than what the reads below touch, so they run through evictions; a
+// malformed value fails before anything is opened or created.
+TEST(DbCli, CacheSizeFromTheEnvironment) {
+  struct ScopedEnv {
+    explicit ScopedEnv(const char* value) { setenv("BEE_CACHE_MB", value, 1); }
+    ~ScopedEnv() { unsetenv("BEE_CACHE_MB"); }
+  };
+  TempDir tmp;
+  std::string dir = tmp / "db";
+  {
+    ScopedEnv small("1");
+    ASSERT_OK(bee({"create", dir, "--seed", seed01()}));
+    std::string ops;
+    for (int i = 0; i < 6000; i++) ops += "{\"op\":\"put\",\"key\":\"k" + std::to_string(i) + "\",\"value\":\"" + std::string(200, 'v') + "\"}\n";
+    ASSERT_OK(bee({"batch", dir}, ops));
+    auto got = bee({"get", dir, "k1234"});
+    ASSERT_OK(got);
+    EXPECT_EQ(got.out, std::string(200, 'v') + "\n");
+    auto range = bee({"range", dir, "--gte", "k2", "--lt", "k3", "--json"});
+    ASSERT_OK(range);
+    EXPECT_EQ(std::count(range.out.begin(), range.out.end(), '\n'), 1111);  // k2, k20..k29, k200..k299, k2000..k2999
+  }
+  for (const char* bad : {"0", "abc", "12x", "-5", "99999999999"}) {
+    ScopedEnv env(bad);
+    expect_failure(bee({"get", dir, "k1"}), 1, "bee get: ", "BEE_CACHE_MB");
+    std::string fresh = tmp / (std::string("fresh-") + bad);
+    expect_failure(bee({"create", fresh}), 1, "bee create: ", "invalid_argument");
+    EXPECT_FALSE(fs::exists(fresh)) << bad;
+  }
+}
+
 TEST(DbCliInterop, BatchAndImportMatchTheReference) {
   TempDir tmp;
   struct Case {
