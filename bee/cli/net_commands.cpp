@@ -186,17 +186,12 @@ int run_clone(const Invocation& inv) {
   auto key = hypercore::hash_from_hex(positional[0]);
   if (!key) return usage_error(inv, "KEY needs 64 hex digits (32 bytes), got '" + positional[0] + "'");
   const std::string& dir = positional[1];
-  auto swarm_choice = swarm_option(inv);
-  if (!swarm_choice) return usage_error(inv, swarm_choice.error());
-  std::optional<PeerAddress> peer_address;
-  if (!swarm_choice->swarm) {
-    auto given = peer_option(inv.args);
-    if (!given) return usage_error(inv, given.error());
-    peer_address = *given;
-  }
+  auto connect = connect_option(inv);
+  if (!connect) return usage_error(inv, connect.error());
+  const SwarmChoice& swarm_choice = connect->swarm;
+  std::optional<PeerAddress>& peer_address = connect->peer;
+  const bool websocket = connect->websocket;
   bool sparse = inv.args.has("sparse");
-  bool websocket = inv.args.has("websocket");
-  if (websocket && swarm_choice->swarm) return usage_error(inv, "--websocket needs --peer (--swarm connects over TCP)");
   auto timeout = timeout_option(inv.args, 60000);
   if (!timeout) return usage_error(inv, timeout.error());
   uint64_t timeout_ms = *timeout;
@@ -213,15 +208,15 @@ int run_clone(const Invocation& inv) {
 
   auto started = std::chrono::steady_clock::now();
   net::EventLoop loop;
-  if (swarm_choice->swarm) {
+  if (swarm_choice.swarm) {
     // --timeout bounds the discovery too: what it leaves is the clone's.
     auto found =
-        find_swarm_peer(loop, core.discovery_key(), *swarm_choice, std::chrono::milliseconds(timeout_ms));
+        find_swarm_peer(loop, core.discovery_key(), swarm_choice, std::chrono::milliseconds(timeout_ms));
     if (!found) {
       (void)core.close();
       return transport_error(inv, found.error());
     }
-    const char* where = swarm_choice->lan ? (swarm_choice->dht ? "on the LAN or the DHT" : "on the LAN") : "on the DHT";
+    const char* where = swarm_choice.lan ? (swarm_choice.dht ? "on the LAN or the DHT" : "on the LAN") : "on the DHT";
     std::fprintf(stderr, "%s: found a peer %s at %s:%u\n", inv.name.c_str(), where, found->host.c_str(),
                  static_cast<unsigned>(found->port));
     peer_address = *found;
@@ -295,15 +290,13 @@ constexpr OptionSpec kServeOptions[] = {
     {"ws-port", "PORT", "also serve over WebSocket on this port (0: any)"},
     {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
     {"swarm", "", "also announce the discovery key so peers find this log by its key (DHT unless --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
-    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
+    BEE_SWARM_DISCOVERY_OPTIONS,
 };
 constexpr std::string_view kCloneOperands[] = {"KEY", "DIR"};
 constexpr OptionSpec kCloneOptions[] = {
     {"peer", "HOST:PORT", "the peer to replicate from (required unless --swarm)"},
     {"swarm", "", "find the peer by KEY's discovery key instead of --peer (DHT unless --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
-    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
+    BEE_SWARM_DISCOVERY_OPTIONS,
     {"sparse", "", "download only the signed length (the upgrade), no blocks"},
     {"websocket", "", "connect over WebSocket instead of TCP"},
     {"timeout", "MS", "give up after MS milliseconds, discovery included (default 60000)"},

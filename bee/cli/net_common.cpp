@@ -78,6 +78,21 @@ std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv) {
   return choice;
 }
 
+std::expected<ConnectChoice, std::string> connect_option(const Invocation& inv) {
+  ConnectChoice out;
+  auto swarm = swarm_option(inv);
+  if (!swarm) return std::unexpected(swarm.error());
+  out.swarm = std::move(*swarm);
+  if (!out.swarm.swarm) {
+    auto given = peer_option(inv.args);
+    if (!given) return std::unexpected(given.error());
+    out.peer = std::move(*given);
+  }
+  out.websocket = inv.args.has("websocket");
+  if (out.websocket && out.swarm.swarm) return std::unexpected("--websocket needs --peer (--swarm connects over TCP)");
+  return out;
+}
+
 std::string swarm_mode_name(const SwarmChoice& choice) {
   if (choice.lan && choice.dht) return "both";
   return choice.dht ? "dht" : "lan";

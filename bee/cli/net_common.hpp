@@ -48,6 +48,21 @@ struct SwarmChoice {
 // The usage errors: --lan or --bootstrap without --swarm, --swarm with --peer, a
 // malformed --bootstrap entry (IPV4:PORT or IPV4@NAME:PORT).
 std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv);
+// Where a client command (clone, query) connects: the peer a --swarm lookup finds, or
+// --peer HOST:PORT; over WebSocket with --websocket (only with --peer). The errors are
+// swarm_option's and peer_option's usage messages, and --websocket with --swarm.
+struct ConnectChoice {
+  SwarmChoice swarm;
+  std::optional<PeerAddress> peer;  // set unless swarm.swarm
+  bool websocket = false;
+};
+std::expected<ConnectChoice, std::string> connect_option(const Invocation& inv);
+
+// The option rows of --lan and --bootstrap, as every command with --swarm lists them.
+#define BEE_SWARM_DISCOVERY_OPTIONS                                                                      \
+  {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"}, \
+  {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"}
+
 // "lan", "dht" or "both".
 std::string swarm_mode_name(const SwarmChoice& choice);
 net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice);

@@ -141,18 +141,13 @@ int run_query(const Invocation& inv) {
       if (inv.args.has(name)) return usage_error(inv, std::string("--") + name + " is for range and history, not get");
     }
   }
-  auto swarm_choice = swarm_option(inv);
-  if (!swarm_choice) return usage_error(inv, swarm_choice.error());
-  std::optional<PeerAddress> peer_address;
-  if (!swarm_choice->swarm) {
-    auto given = peer_option(inv.args);
-    if (!given) return usage_error(inv, given.error());
-    peer_address = *given;
-  }
+  auto connect = connect_option(inv);
+  if (!connect) return usage_error(inv, connect.error());
+  const SwarmChoice& swarm_choice = connect->swarm;
+  std::optional<PeerAddress>& peer_address = connect->peer;
+  const bool websocket = connect->websocket;
   auto timeout = timeout_option(inv.args, 20000);
   if (!timeout) return usage_error(inv, timeout.error());
-  bool websocket = inv.args.has("websocket");
-  if (websocket && swarm_choice->swarm) return usage_error(inv, "--websocket needs --peer (--swarm connects over TCP)");
   bool with_stats = inv.args.has("stats");
   auto options = db_options(inv);
   if (!options) return usage_error(inv, options.error());
@@ -205,8 +200,8 @@ int run_query(const Invocation& inv) {
   run.started = Clock::now();
 
   net::EventLoop loop;
-  if (swarm_choice->swarm) {
-    auto found = find_swarm_peer(loop, run.core->discovery_key(), *swarm_choice, run.timeout);
+  if (swarm_choice.swarm) {
+    auto found = find_swarm_peer(loop, run.core->discovery_key(), swarm_choice, run.timeout);
     if (!found) return transport_error(inv, found.error());
     peer_address = *found;
   }
@@ -323,8 +318,7 @@ constexpr std::string_view kQueryOperands[] = {"KEY", "get|range|history"};
 constexpr OptionSpec kQueryOptions[] = {
     {"peer", "HOST:PORT", "the peer serving the bee (required unless --swarm): bee serve, or Node's hypercore"},
     {"swarm", "", "find the peer by KEY's discovery key instead of --peer (DHT unless --lan)"},
-    {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"},
-    {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"},
+    BEE_SWARM_DISCOVERY_OPTIONS,
     {"gt", "K", "range: keys after K; history: seqs after K (negative: from the end)"},
     {"gte", "K", "range: keys from K on; history: seqs from K on"},
     {"lt", "K", "range: keys before K; history: seqs before K"},

@@ -150,39 +150,17 @@ Result<LookupReply> decode_lookup_reply(ByteSpan bytes) {
   return r;
 }
 
-Bytes encode_mutable_put(const MutablePut& p) {
-  cenc::Encoder e;
-  e.fixed(p.public_key);
-  e.uint(p.seq);
-  e.buffer(p.value);
-  e.fixed(p.signature);
-  return e.take();
+namespace {
+
+// Both mutable layouts end in {uint seq, buffer value, fixed64 signature}: a put is that
+// record after the public key.
+void put_record_tail(cenc::Encoder& e, uint64_t seq, ByteSpan value, const hypercore::Signature& signature) {
+  e.uint(seq);
+  e.buffer(value);
+  e.fixed(signature);
 }
 
-Result<MutablePut> decode_mutable_put(ByteSpan bytes) {
-  cenc::Decoder d(bytes, "mutable put");
-  MutablePut p;
-  HC_TRY(pk, d.fixed32());
-  p.public_key = pk;
-  HC_TRY(seq, d.uint());
-  p.seq = seq;
-  HC_TRY(value, d.buffer());
-  p.value.assign(value.begin(), value.end());
-  HC_TRY(sig, get_signature(d));
-  p.signature = sig;
-  return p;
-}
-
-Bytes encode_mutable_record(const MutableRecord& r) {
-  cenc::Encoder e;
-  e.uint(r.seq);
-  e.buffer(r.value);
-  e.fixed(r.signature);
-  return e.take();
-}
-
-Result<MutableRecord> decode_mutable_record(ByteSpan bytes) {
-  cenc::Decoder d(bytes, "mutable record");
+Result<MutableRecord> get_record_tail(cenc::Decoder& d) {
   MutableRecord r;
   HC_TRY(seq, d.uint());
   r.seq = seq;
@@ -191,6 +169,38 @@ Result<MutableRecord> decode_mutable_record(ByteSpan bytes) {
   HC_TRY(sig, get_signature(d));
   r.signature = sig;
   return r;
+}
+
+}  // namespace
+
+Bytes encode_mutable_put(const MutablePut& p) {
+  cenc::Encoder e;
+  e.fixed(p.public_key);
+  put_record_tail(e, p.seq, p.value, p.signature);
+  return e.take();
+}
+
+Result<MutablePut> decode_mutable_put(ByteSpan bytes) {
+  cenc::Decoder d(bytes, "mutable put");
+  MutablePut p;
+  HC_TRY(pk, d.fixed32());
+  p.public_key = pk;
+  HC_TRY(tail, get_record_tail(d));
+  p.seq = tail.seq;
+  p.value = std::move(tail.value);
+  p.signature = tail.signature;
+  return p;
+}
+
+Bytes encode_mutable_record(const MutableRecord& r) {
+  cenc::Encoder e;
+  put_record_tail(e, r.seq, r.value, r.signature);
+  return e.take();
+}
+
+Result<MutableRecord> decode_mutable_record(ByteSpan bytes) {
+  cenc::Decoder d(bytes, "mutable record");
+  return get_record_tail(d);
 }
 
 Bytes encode_seq(uint64_t seq) {

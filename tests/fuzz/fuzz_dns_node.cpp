@@ -4,24 +4,11 @@
 #include <cstdlib>
 
 #include "net/mdns/mdns_node.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
 
 using namespace net::mdns;
 
-namespace {
-
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() { return n ? (n--, *p++) : 0; }
-  ByteSpan take(size_t k) {
-    k = k < n ? k : n;
-    ByteSpan s(p, k);
-    p += k, n -= k;
-    return s;
-  }
-};
-
-}  // namespace
+using fuzz::Input;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in{data, size};

@@ -6,24 +6,11 @@
 #include <string>
 
 #include "net/protomux.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
 
 using namespace net;
 
-namespace {
-
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() { return n ? (n--, *p++) : 0; }
-  ByteSpan take(size_t k) {
-    k = k < n ? k : n;
-    ByteSpan s(p, k);
-    p += k, n -= k;
-    return s;
-  }
-};
-
-}  // namespace
+using fuzz::Input;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in{data, size};

@@ -8,23 +8,15 @@
 #include <set>
 
 #include "net/dht/udp_dht.hpp"
+#include "tests/net/loop_pump.hpp"
 #include "tests/net/node_child.hpp"
 
 using namespace net::dht;
+using net_test::pump;
 using repl_test::NodeChild;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Runs the loop in short slices until `done` or the deadline.
-bool pump(net::EventLoop& loop, const std::function<bool()>& done, std::chrono::seconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    loop.run_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 std::vector<std::string> strings(simdjson::dom::element e) {
   std::vector<std::string> out;

@@ -10,25 +10,18 @@
 
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
+#include "tests/net/loop_pump.hpp"
 #include "tests/net/node_child.hpp"
 
 using namespace net::dht;
 using hypercore::Bytes;
 using hypercore::Hash;
 using hypercore::to_hex;
+using net_test::pump;
 using repl_test::NodeChild;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-bool pump(net::EventLoop& loop, const std::function<bool()>& done, std::chrono::seconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    loop.run_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 hypercore::KeyPair key(uint8_t fill) {
   hypercore::Seed s;

@@ -39,12 +39,6 @@ std::vector<std::string> peer_args(const std::string& iface, const std::string& 
   return argv;
 }
 
-// Fails the test (not skips) when this machine cannot create namespaces.
-std::string netns_unavailable() {
-  if (geteuid() != 0) return "mdns netns tests need root for `ip netns` (run as root or with CAP_SYS_ADMIN+CAP_NET_ADMIN)";
-  if (shell("command -v ip").first != 0) return "mdns netns tests need iproute2 (`ip`)";
-  return "";
-}
 
 std::string avahi_unavailable() {
   for (const char* tool : {"avahi-daemon", "avahi-browse", "avahi-publish", "dbus-daemon"})
@@ -52,14 +46,6 @@ std::string avahi_unavailable() {
       return std::string("mdns Avahi tests need `") + tool + "`: apt-get install avahi-daemon avahi-utils";
   return "";
 }
-
-#define REQUIRE_NETNS(pair)                                  \
-  do {                                                       \
-    auto why_ = netns_unavailable();                         \
-    ASSERT_EQ(why_, "") << why_;                             \
-    auto setup_ = (pair).setup();                            \
-    ASSERT_EQ(setup_, "") << "ip netns not usable: " << setup_; \
-  } while (0)
 
 // A D-Bus system bus and an avahi-daemon inside namespace A (spec §4.4 (a)); both are
 // stopped on destruction. /run is a private tmpfs for the daemon (ip netns exec gives it

@@ -39,6 +39,21 @@ std::vector<const net::mdns::test::SentPacket*> sent_by(const SimLink& link, siz
   return out;
 }
 
+// A node with key(n) on port 40000 + n that announces / browses `t`, woken: its index.
+size_t add_announcer(SimLink& link, const hypercore::Hash& t, uint8_t n, uint64_t seed) {
+  size_t i = link.add(key(n), static_cast<uint16_t>(40000 + n), seed);
+  EXPECT_TRUE(link.node(i).announce(t, link.now()));
+  link.kick(i);
+  return i;
+}
+
+size_t add_browser(SimLink& link, const hypercore::Hash& t, uint8_t n, uint64_t seed) {
+  size_t i = link.add(key(n), static_cast<uint16_t>(40000 + n), seed);
+  link.node(i).browse(t, link.now());
+  link.kick(i);
+  return i;
+}
+
 bool is_probe(const Message& m) { return !m.is_response() && !m.authorities.empty(); }
 
 bool contains(const Bytes& haystack, hypercore::ByteSpan needle) {
@@ -153,11 +168,8 @@ TEST(MdnsNode, BrowseQueriesBackOffExponentially) {
 TEST(MdnsNode, GoodbyeRemovesThePeerWithinASecond) {
   SimLink link;
   auto t = topic("bye");
-  size_t a = link.add(key(1), 40001, 1);
-  size_t b = link.add(key(2), 40002, 2);
-  ASSERT_TRUE(link.node(a).announce(t, link.now()));
-  link.node(b).browse(t, link.now());
-  link.kick(a), link.kick(b);
+  size_t a = add_announcer(link, t, 1, 1);
+  size_t b = add_browser(link, t, 2, 2);
   link.run_for(3s);
   ASSERT_EQ(events_of<PeerFound>(link, b).size(), 1u);
   Time left = link.now();
@@ -177,11 +189,8 @@ TEST(MdnsNode, GoodbyeRemovesThePeerWithinASecond) {
 TEST(MdnsNode, SilentPeerExpiresAfterRefreshQueriesGoUnanswered) {
   SimLink link;
   auto t = topic("expiry");
-  size_t a = link.add(key(1), 40001, 1);
-  size_t b = link.add(key(2), 40002, 2);
-  ASSERT_TRUE(link.node(a).announce(t, link.now()));
-  link.node(b).browse(t, link.now());
-  link.kick(a), link.kick(b);
+  size_t a = add_announcer(link, t, 1, 1);
+  size_t b = add_browser(link, t, 2, 2);
   link.run_for(3s);
   ASSERT_EQ(events_of<PeerFound>(link, b).size(), 1u);
   Time last_heard = sent_by(link, a).back()->at;
@@ -203,9 +212,7 @@ TEST(MdnsNode, SilentPeerExpiresAfterRefreshQueriesGoUnanswered) {
 TEST(MdnsNode, KnownAnswersSuppressTheResponse) {
   SimLink link;
   auto t = topic("ka");
-  size_t a = link.add(key(1), 40001, 1);
-  ASSERT_TRUE(link.node(a).announce(t, link.now()));
-  link.kick(a);
+  size_t a = add_announcer(link, t, 1, 1);
   link.run_for(5s);
   size_t before = sent_by(link, a).size();
   Message q;
@@ -234,18 +241,14 @@ TEST(MdnsNode, QueryJustAfterAnAnnouncementIsAnsweredWhenTheSecondHasPassed) {
   // (which left it to its next query, a second later).
   SimLink link;
   auto t = topic("late");
-  size_t a = link.add(key(1), 40001, 5);
-  ASSERT_TRUE(link.node(a).announce(t, link.now()));
-  link.kick(a);
+  size_t a = add_announcer(link, t, 1, 5);
   link.run_for(5s);
   auto packets = sent_by(link, a);
   ASSERT_EQ(packets.size(), 5u);  // 3 probes, 2 announcements
   Time last_announcement = packets[4]->at;
 
   SimLink late;
-  a = late.add(key(1), 40001, 5);
-  ASSERT_TRUE(late.node(a).announce(t, late.now()));
-  late.kick(a);
+  a = add_announcer(late, t, 1, 5);
   late.run_until(last_announcement + 500ms);
   ASSERT_EQ(sent_by(late, a).size(), 5u);
   Message q;
@@ -277,9 +280,7 @@ TEST(MdnsNode, DuplicateQuestionsAreSuppressed) {
 TEST(MdnsNode, LegacyUnicastQueryGetsAUnicastReply) {
   SimLink link;
   auto t = topic("legacy");
-  size_t a = link.add(key(1), 40001, 1);
-  ASSERT_TRUE(link.node(a).announce(t, link.now()));
-  link.kick(a);
+  size_t a = add_announcer(link, t, 1, 1);
   link.run_for(5s);
   Message q;
   q.id = 0x1234;
@@ -346,9 +347,7 @@ TEST(MdnsNode, ManyTopicsAreSplitIntoPacketsThatFit) {
 TEST(MdnsNode, CacheFlushReplacesAnOldSrv) {
   SimLink link;
   auto t = topic("flush");
-  size_t b = link.add(key(2), 40002, 2);
-  link.node(b).browse(t, link.now());
-  link.kick(b);
+  size_t b = add_browser(link, t, 2, 2);
   // A foreign responder (say Avahi) publishes an instance, then moves it to another port.
   PublicKey pk = key(7);
   auto instance = instance_name("foreign");
@@ -382,9 +381,7 @@ TEST(MdnsNode, CacheFlushReplacesAnOldSrv) {
 TEST(MdnsNode, GarbageAndSpoofedResponsesAreIgnored) {
   SimLink link;
   auto t = topic("garbage");
-  size_t b = link.add(key(2), 40002, 2);
-  link.node(b).browse(t, link.now());
-  link.kick(b);
+  size_t b = add_browser(link, t, 2, 2);
   link.inject(Bytes{1, 2, 3}, Endpoint{{10, 0, 0, 9}, kMdnsPort});
   Message m;
   m.flags = kFlagResponse | kFlagAuthoritative;

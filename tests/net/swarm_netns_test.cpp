@@ -21,22 +21,6 @@ namespace {
 
 const std::string kBee = BEE_CLI_PATH;
 
-std::string netns_unavailable() {
-  if (geteuid() != 0) {
-    return "swarm netns tests need root for `ip netns` (run as root or with CAP_SYS_ADMIN+CAP_NET_ADMIN)";
-  }
-  if (shell("command -v ip").first != 0) return "swarm netns tests need iproute2 (`ip`)";
-  return "";
-}
-
-#define REQUIRE_NETNS(pair)                                     \
-  do {                                                          \
-    auto why_ = netns_unavailable();                            \
-    ASSERT_EQ(why_, "") << why_;                                \
-    auto setup_ = (pair).setup();                               \
-    ASSERT_EQ(setup_, "") << "ip netns not usable: " << setup_; \
-  } while (0)
-
 // `bee ARGS...` in this (the host's) namespace, on local directories: exit code and
 // output (stdout and stderr together).
 std::pair<int, std::string> bee_local(std::vector<std::string> args) {

@@ -207,4 +207,21 @@ class NetnsPair {
   std::string ns_a, ns_b, veth_a, veth_b;
 };
 
+// Why this machine cannot create namespaces, "" if it can: the netns tests fail on it
+// (they do not skip), with this as the message.
+inline std::string netns_unavailable() {
+  if (geteuid() != 0) return "netns tests need root for `ip netns` (run as root or with CAP_SYS_ADMIN+CAP_NET_ADMIN)";
+  if (shell("command -v ip").first != 0) return "netns tests need iproute2 (`ip`)";
+  return "";
+}
+
 }  // namespace mdns_test
+
+// In a test: fails it unless namespaces can be made and `pair` was set up.
+#define REQUIRE_NETNS(pair)                                                     \
+  do {                                                                          \
+    auto why_ = mdns_test::netns_unavailable();                                 \
+    ASSERT_EQ(why_, "") << why_;                                                \
+    auto setup_ = (pair).setup();                                               \
+    ASSERT_EQ(setup_, "") << "ip netns not usable: " << setup_;                 \
+  } while (0)
