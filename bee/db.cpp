@@ -46,8 +46,7 @@ Result<DbEntry> DbDecoder::entry(const Entry& raw) const {
 Result<std::optional<DbEntry>> DbRangeIterator::next() {
   HC_TRY(item, inner_.next());
   if (!item) return std::nullopt;
-  HC_TRY(entry, decoder_.entry(*item));
-  return entry;
+  return decoder_.entry(*item);
 }
 
 Result<std::optional<DbHistoryEntry>> DbHistoryIterator::next() {
@@ -61,13 +60,16 @@ Result<std::optional<DbDiffEntry>> DbDiffIterator::next() {
   HC_TRY(item, inner_.next());
   if (!item) return std::nullopt;
   DbDiffEntry out;
+  // Not HC_TRY: moving out of its local makes g++ 12 warn -Wmaybe-uninitialized (GCC bug 80635).
   if (item->left) {
-    HC_TRY(left, decoder_.entry(*item->left));
-    out.left = std::move(left);
+    auto left = decoder_.entry(*item->left);
+    if (!left) return std::unexpected(std::move(left.error()));
+    out.left = std::move(*left);
   }
   if (item->right) {
-    HC_TRY(right, decoder_.entry(*item->right));
-    out.right = std::move(right);
+    auto right = decoder_.entry(*item->right);
+    if (!right) return std::unexpected(std::move(right.error()));
+    out.right = std::move(*right);
   }
   return out;
 }
@@ -233,8 +235,7 @@ Result<std::optional<DbEntry>> Db::get(ByteSpan key) const {
   HC_TRY(snap, snapshot());
   HC_TRY(raw, snap.get(stored_key));
   if (!raw) return std::nullopt;
-  HC_TRY(entry, decoder().entry(*raw));
-  return entry;
+  return decoder().entry(*raw);
 }
 
 Result<std::optional<DbEntry>> Db::peek(const DbRange& range) const {

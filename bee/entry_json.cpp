@@ -6,7 +6,13 @@ namespace bee {
 std::string natural_to_json(Encoding encoding, ByteSpan natural) {
   std::string_view text(reinterpret_cast<const char*>(natural.data()), natural.size());
   switch (encoding) {
-    case Encoding::binary: return "\"" + hypercore::to_hex(natural) + "\"";
+    case Encoding::binary: {
+      // Appended rather than "\"" + ... chained: g++ 12 warns -Wrestrict on that (GCC bug 105329).
+      std::string out = "\"";
+      out += hypercore::to_hex(natural);
+      out += '"';
+      return out;
+    }
     case Encoding::utf8: return json_quote(text);
     case Encoding::json: return std::string(text);  // already JSON.stringify output
   }
@@ -17,10 +23,20 @@ std::string entry_json(const DbEntry& entry, Encoding key_encoding, Encoding val
                        std::optional<HistoryEntry::Type> type) {
   std::string out = "{\"seq\":" + std::to_string(entry.seq);
   if (type) out += *type == HistoryEntry::Type::put ? ",\"type\":\"put\"" : ",\"type\":\"del\"";
-  out += ",\"key\":" + natural_to_json(key_encoding, entry.key);
-  out += ",\"value\":" + (entry.value ? natural_to_json(value_encoding, *entry.value) : std::string("null"));
-  out += ",\"keyHex\":\"" + hypercore::to_hex(entry.key_bytes) + "\"";
-  out += ",\"valueHex\":" + (entry.value_bytes ? "\"" + hypercore::to_hex(*entry.value_bytes) + "\"" : std::string("null"));
+  out += ",\"key\":";
+  out += natural_to_json(key_encoding, entry.key);
+  out += ",\"value\":";
+  out += entry.value ? natural_to_json(value_encoding, *entry.value) : "null";
+  out += ",\"keyHex\":\"";
+  out += hypercore::to_hex(entry.key_bytes);
+  out += "\",\"valueHex\":";
+  if (entry.value_bytes) {
+    out += '"';
+    out += hypercore::to_hex(*entry.value_bytes);
+    out += '"';
+  } else {
+    out += "null";
+  }
   return out + "}";
 }
 

@@ -16,7 +16,7 @@ std::string js_number_to_string(double value) {
 
   std::string out;
   if (value < 0) {
-    out = "-";
+    out += '-';  // not `out = "-"`: g++ 12 warns -Wrestrict on that assign (GCC bug 105329)
     value = -value;
   }
   // Shortest scientific form: "d[.ddd]e[+-]x".

@@ -9,26 +9,18 @@
 #include <cstdio>
 #include <string>
 
-#include "bee/db.hpp"
-#include "hypercore/core.hpp"
+#include "bee/database.hpp"
 
 using namespace hypercore;
 
 namespace {
 
-std::string text(const std::optional<Bytes>& b) { return b ? std::string(b->begin(), b->end()) : "(none)"; }
+std::string text(const std::optional<Bytes>& b) { return b ? std::string(bee::as_string(*b)) : "(none)"; }
 
 Result<void> run(const std::string& dir) {
-  HC_TRY(storage, open_directory_storage(dir));
-  auto opened = Core::open(storage);
-  if (!opened && opened.error().code == errc::not_found) opened = Core::create(storage, KeyPair::random());
-  if (!opened) return std::unexpected(opened.error());
-  std::shared_ptr<Core> core = std::move(*opened);
-  HC_TRY(db, bee::Bee::open(core));
-
-  // Keys and values as UTF-8 text; values of the "users" sub-database as JSON.
-  bee::Db root(*db, bee::Encoding::utf8, bee::Encoding::utf8);
-  bee::Db users = root.sub("users").with_encodings(bee::Encoding::utf8, bee::Encoding::json);
+  // Keys and values as UTF-8 text (the default); values of the "users" sub-database as JSON.
+  HC_TRY(db, bee::Database::open(dir));
+  bee::Db users = db->db().sub("users").with_encodings(bee::Encoding::utf8, bee::Encoding::json);
 
   uint64_t before = db->version();
   {
@@ -38,7 +30,7 @@ Result<void> run(const std::string& dir) {
     HC_CHECK(batch.put(as_bytes("linus"), as_bytes(R"({"born": 1969, "lang": "C"})")));
     HC_CHECK(batch.flush());
   }
-  HC_CHECK(root.put(as_bytes("motd"), as_bytes("hello from bee")));
+  HC_CHECK(db->put("motd", "hello from bee"));
   std::printf("version %llu -> %llu\n", static_cast<unsigned long long>(before),
               static_cast<unsigned long long>(db->version()));
 
@@ -57,7 +49,7 @@ Result<void> run(const std::string& dir) {
   }
 
   // What changed between the version before this run and now.
-  HC_TRY(changes, root.diff(before, {}));
+  HC_TRY(changes, db->db().diff(before, {}));
   int n = 0;
   while (true) {
     HC_TRY(change, changes.next());
@@ -65,8 +57,8 @@ Result<void> run(const std::string& dir) {
     n++;
   }
   std::printf("%d keys differ from version %llu\n", n, static_cast<unsigned long long>(before));
-  std::printf("database key %s\n", to_hex(core->key()).c_str());
-  return core->close();
+  std::printf("database key %s\n", to_hex(db->key()).c_str());
+  return db->close();
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ Result<std::optional<Node>> Core::Impl::node(uint64_t index) const {
 Result<void> Core::Impl::writable_check() const {
   if (closed) return fail(errc::closed, "core is closed");
   if (failure) return fail(failure->code, "core refused the write after an earlier failure: " + failure->message);
+  if (options.read_only) return fail(errc::session_not_writable, "core " + to_hex(identity.key()) + " is open read-only");
   if (!key_pair) return fail(errc::session_not_writable, "core " + to_hex(identity.key()) + " has no secret key");
   return {};
 }
@@ -279,7 +280,8 @@ Result<void> Core::flush() {
 Result<void> Core::close() {
   Impl& s = *impl_;
   if (s.closed) return {};
-  Result<void> result = s.failure ? Result<void>{} : s.checkpoint();
+  // A read-only core has nothing to checkpoint and must not write.
+  Result<void> result = s.failure || s.options.read_only ? Result<void>{} : s.checkpoint();
   s.closed = true;
   s.header_file.reset();
   s.log_file.reset();
@@ -386,6 +388,7 @@ Result<VerifiedProof> Core::verify_proof(const Proof& proof) const {
 Result<void> Core::apply(const VerifiedProof& v) {
   Impl& s = *impl_;
   if (s.closed) return fail(errc::closed, "core is closed");
+  if (s.options.read_only) return s.writable_check();
   if (s.failure) return fail(s.failure->code, "core refused the write after an earlier failure: " + s.failure->message);
   if (v.fork != s.head.fork && s.head.length > 0) {
     return fail(errc::unsupported, "proof for fork " + std::to_string(v.fork) + " on a core at fork " +

@@ -54,6 +54,14 @@ struct CoreOptions {
   // open(): signs with this key pair when the store holds no secret key (a core created
   // elsewhere); its public key must be a signer of the core, else errc::invalid_argument.
   std::optional<KeyPair> key_pair;
+  // open(): a reader that writes nothing to the storage (except a missing lock file,
+  // which it creates so that a writer cannot start unseen). It takes the lock shared (any
+  // number of readers, no writer: errc::locked either way round), loads no secret key
+  // (append, truncate and apply fail with errc::session_not_writable), replays the log
+  // written after the last checkpoint into memory instead of into the files, and close()
+  // does not checkpoint. It sees the core as it was when opened. create() and
+  // open_replica() refuse it.
+  bool read_only = false;
 };
 
 // Everything `bee core info` shows.

@@ -3,6 +3,8 @@
 // the checkpoint; a torn tail is cut off, anything else that fails a checksum is an
 // errc::corrupt error naming the file and offset.
 #include <algorithm>
+#include <cstring>
+#include <map>
 
 #include "hypercore/core.hpp"
 #include "hypercore/flat_tree.hpp"
@@ -15,9 +17,83 @@ namespace hypercore {
 using format::kBitfieldRecordBytes;
 using format::kIndexEntryBytes;
 
+namespace {
+
+// A file of a read-only core: reads come from the stored file (absent = empty), writes stay
+// in memory and later reads see them. Replay and recovery then run unchanged without
+// touching the storage; what they write is what the log tail adds to the index and tree.
+class ReadOnlyFile final : public File {
+ public:
+  ReadOnlyFile(std::shared_ptr<File> base, std::string name) : base_(std::move(base)), name_(std::move(name)) {}
+
+  Result<size_t> read(uint64_t offset, std::span<uint8_t> out) override {
+    size_t n = 0;
+    if (base_) {
+      HC_TRY(got, base_->read(offset, out));
+      n = got;
+    }
+    std::fill(out.begin() + static_cast<ptrdiff_t>(n), out.end(), 0);
+    uint64_t end = offset + out.size();
+    for (auto it = pages_.lower_bound(offset / kPage); it != pages_.end() && it->first * kPage < end; ++it) {
+      uint64_t from = std::max(offset, it->first * kPage), to = std::min(end, (it->first + 1) * kPage);
+      std::memcpy(out.data() + (from - offset), it->second.data() + (from - it->first * kPage), to - from);
+    }
+    uint64_t visible = std::max(offset + n, written_end_);
+    return visible > offset ? static_cast<size_t>(std::min<uint64_t>(out.size(), visible - offset)) : 0;
+  }
+
+  Result<void> write(uint64_t offset, ByteSpan data) override {
+    for (uint64_t pos = offset, end = offset + data.size(); pos < end;) {
+      uint64_t number = pos / kPage, to = std::min(end, (number + 1) * kPage);
+      auto it = pages_.find(number);
+      if (it == pages_.end()) {
+        Bytes page(kPage);
+        HC_CHECK(read(number * kPage, page));  // the page as it reads now, base and writes
+        it = pages_.emplace(number, std::move(page)).first;
+      }
+      std::memcpy(it->second.data() + (pos - number * kPage), data.data() + (pos - offset), to - pos);
+      pos = to;
+    }
+    written_end_ = std::max(written_end_, offset + data.size());
+    return {};
+  }
+
+  Result<uint64_t> size() override {
+    uint64_t base_size = 0;
+    if (base_) {
+      HC_TRY(n, base_->size());
+      base_size = n;
+    }
+    return std::max(base_size, written_end_);
+  }
+  // Never reached: only a writable open truncates (a torn tail, a new core).
+  Result<void> truncate(uint64_t) override { return fail(errc::session_not_writable, name_ + ": opened read-only"); }
+  Result<void> sync() override { return {}; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  static constexpr uint64_t kPage = 4096;
+  std::shared_ptr<File> base_;
+  std::string name_;
+  std::map<uint64_t, Bytes> pages_;  // written pages by number
+  uint64_t written_end_ = 0;
+};
+
+}  // namespace
+
 Result<void> Core::Impl::open_files(bool create) {
-  HC_TRY(l, storage->lock(file_name("lock")));
+  HC_TRY(l, storage->lock(file_name("lock"), options.read_only ? LockMode::shared : LockMode::exclusive));
   lock = std::move(l);
+  if (options.read_only) {
+    for (auto [kind, target] : {std::pair{"header", &header_file}, std::pair{"log", &log_file}, std::pair{"index", &index_file},
+                                std::pair{"tree", &tree_file}, std::pair{"bitfield", &bitfield_file}}) {
+      auto base = storage->open(file_name(kind), false);
+      if (!base && base.error().code != errc::not_found) return std::unexpected(base.error());
+      *target = std::make_shared<ReadOnlyFile>(base ? *base : nullptr, file_name(kind));
+    }
+    index_cache = std::make_unique<internal::PageCache>(index_file, options.index_cache_bytes);
+    return {};
+  }
   HC_TRY(h, storage->open(file_name("header"), create));
   header_file = std::move(h);
   // The other files may be missing in a core whose creation was cut short; they are empty then.
@@ -160,6 +236,11 @@ Result<std::unique_ptr<Core::Impl>> new_impl(std::shared_ptr<Storage> storage, C
   return impl;
 }
 
+Result<void> refuse_read_only(const CoreOptions& options, const char* call) {
+  if (options.read_only) return fail(errc::invalid_argument, std::string(call) + " cannot be read-only (an option of open())");
+  return {};
+}
+
 // Writes the first header of a new core (writable or replica).
 Result<void> initialise(Core::Impl& s) {
   HC_TRY(size, s.header_file->size());
@@ -186,6 +267,7 @@ Result<void> initialise(Core::Impl& s) {
 
 Result<std::unique_ptr<Core>> Core::create(std::shared_ptr<Storage> storage, const KeyPair& key_pair,
                                            CoreOptions options) {
+  HC_CHECK(refuse_read_only(options, "create()"));
   HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
   impl->identity = Identity::compat(key_pair.public_key);
   impl->key_pair = key_pair;
@@ -200,6 +282,7 @@ Result<std::unique_ptr<Core>> Core::create(std::shared_ptr<Storage> storage, con
   bool signer = std::any_of(manifest.signers.begin(), manifest.signers.end(),
                             [&](const Signer& s) { return s.public_key == key_pair.public_key; });
   if (!signer) return fail(errc::invalid_argument, "the key pair is not a signer of the manifest");
+  HC_CHECK(refuse_read_only(options, "create()"));
   HC_TRY(impl, new_impl(std::move(storage), std::move(options)));
   impl->identity = Identity::from_manifest(manifest);
   impl->key_pair = key_pair;
@@ -247,7 +330,9 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
     s.identity = Identity::from_manifest(*h.manifest);
     if (s.identity.key() != h.key) return fail(errc::corrupt, s.where() + "/header: manifest does not hash to the key");
   }
-  if (h.secret_key) {
+  if (s.options.read_only) {
+    // No key pair: every write is refused before it reaches the storage.
+  } else if (h.secret_key) {
     HC_TRY(kp, KeyPair::from_secret_key(*h.secret_key));
     s.key_pair = kp;
     s.secret_key_stored = true;
@@ -275,7 +360,7 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
 
   HC_CHECK(s.load_bitfield());
   s.contiguous = std::min(s.bitfield.first_clear(0), s.head.length);
-  HC_CHECK(s.replay_log(true));
+  HC_CHECK(s.replay_log(!s.options.read_only));
   if (s.head.length > 0 && !s.identity.verify(s.head.tree_hash(), s.head.length, s.head.fork, s.head.signature)) {
     return fail(errc::corrupt, s.where() + "/log: the replayed state's signature does not verify");
   }
@@ -284,6 +369,7 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
 
 Result<std::unique_ptr<Core>> Core::open_replica(std::shared_ptr<Storage> storage, const Hash& key,
                                                  CoreOptions options) {
+  HC_CHECK(refuse_read_only(options, "open_replica()"));
   std::string prefix = options.prefix;
   HC_TRY(exists, storage->exists(prefix.empty() ? "header" : prefix + "/header"));
   if (exists) {

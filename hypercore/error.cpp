@@ -18,6 +18,8 @@ const char* errc_name(errc e) {
     case errc::out_of_range: return "out_of_range";
     case errc::closed: return "closed";
     case errc::unsupported: return "unsupported";
+    case errc::locked: return "locked";
+    case errc::timeout: return "timeout";
   }
   return "unknown_error";
 }

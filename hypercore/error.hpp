@@ -24,6 +24,8 @@ enum class errc {
   out_of_range,           // an index or length beyond what the core has
   closed,                 // the object was closed
   unsupported,            // a feature this implementation refuses to guess at
+  locked,                 // another process has the core open (the reference's ELOCKED)
+  timeout,                // a deadline passed before an answer came (remote reads, connects)
 };
 
 const std::error_category& hypercore_category();

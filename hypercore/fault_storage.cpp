@@ -3,7 +3,8 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <set>
+
+#include "hypercore/internal/lock_table.hpp"
 
 namespace hypercore {
 
@@ -15,7 +16,7 @@ struct FileState {
 struct FaultStorage::State {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<FileState>> files;
-  std::set<std::string> locks;
+  internal::LockTable locks;
   FaultPlan plan;
   uint64_t operations = 0;
   bool failed = false;
@@ -172,13 +173,16 @@ Result<void> FaultStorage::sync_dir(const std::string&) {
   return {};
 }
 
-Result<std::shared_ptr<void>> FaultStorage::lock(const std::string& name) {
+Result<std::shared_ptr<void>> FaultStorage::lock(const std::string& name, LockMode mode) {
   std::lock_guard lock(state_->mutex);
-  if (!state_->locks.insert(name).second) return fail(errc::io_error, "fault storage: " + name + " is locked");
+  if (auto holder = state_->locks.acquire(name, mode)) {
+    return fail(errc::locked, "fault storage: " + name + " is locked: another core has it " +
+                                internal::LockTable::held_as(*holder));
+  }
   auto state = state_;
-  return std::shared_ptr<void>(nullptr, [state, name](void*) {
+  return std::shared_ptr<void>(nullptr, [state, name, mode](void*) {
     std::lock_guard lock(state->mutex);
-    state->locks.erase(name);
+    state->locks.release(name, mode);
   });
 }
 

@@ -35,6 +35,10 @@ class File {
   virtual const std::string& name() const = 0;
 };
 
+// Who may hold a lock together: one exclusive holder (a writer), or any number of shared
+// ones (read-only openers).
+enum class LockMode { exclusive, shared };
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -44,10 +48,11 @@ class Storage {
   virtual Result<bool> exists(const std::string& name) = 0;
   // Makes the creation of the files in folder `dir` durable ("" = the root).
   virtual Result<void> sync_dir(const std::string& dir) = 0;
-  // Takes an exclusive lock named `name` for as long as the returned handle lives, so two
-  // processes never write one core. Fails with errc::io_error naming the holder's file
-  // when it is taken. The memory storage locks within the process.
-  virtual Result<std::shared_ptr<void>> lock(const std::string& name) = 0;
+  // Takes the lock named `name` for as long as the returned handle lives, so two processes
+  // never write one core and nobody reads one while another writes it. Fails with
+  // errc::locked naming the lock's file and whether a writer or readers hold it. Separate
+  // opens conflict even within one process; the memory storage locks within the process.
+  virtual Result<std::shared_ptr<void>> lock(const std::string& name, LockMode mode) = 0;
   // Human-readable location ("/var/db/x", "memory"), for messages.
   virtual std::string describe() const = 0;
 };

@@ -198,16 +198,27 @@ class DirectoryStorage final : public Storage {
     return {};
   }
 
-  Result<std::shared_ptr<void>> lock(const std::string& name) override {
+  // flock(): released by the kernel when the process dies, so a crash leaves no stale lock.
+  Result<std::shared_ptr<void>> lock(const std::string& name, LockMode mode) override {
     std::string path = path_of(name);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // A reader opens an existing lock file without write access, so that it needs none.
+    int fd = mode == LockMode::shared ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    }
     if (fd < 0) return os_error("open lock", path);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (::flock(fd, (mode == LockMode::shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
       int err = errno;
+      if (err == EWOULDBLOCK) {
+        // Readers hold a shared lock, a writer an exclusive one: probe which, for the message.
+        bool readers = mode == LockMode::exclusive && ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+        ::close(fd);
+        return fail(errc::locked, path + " is locked: another process has the core " +
+                                      (readers ? "open read-only" : "open for writing"));
+      }
       ::close(fd);
-      if (err == EWOULDBLOCK) return fail(errc::io_error, path + " is locked: the core is open in another process");
       errno = err;
       return os_error("lock", path);
     }

@@ -5,8 +5,8 @@
 #include <map>
 #include <mutex>
 #include <new>
-#include <set>
 
+#include "hypercore/internal/lock_table.hpp"
 #include "hypercore/storage.hpp"
 
 namespace hypercore {
@@ -76,7 +76,7 @@ struct MemoryData {
 struct MemoryFiles {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<MemoryData>> files;
-  std::set<std::string> locks;
+  internal::LockTable locks;
 };
 
 class MemoryFile final : public File {
@@ -127,13 +127,16 @@ class MemoryStorage final : public Storage {
     return all_->files.contains(name);
   }
   Result<void> sync_dir(const std::string&) override { return {}; }
-  Result<std::shared_ptr<void>> lock(const std::string& name) override {
+  Result<std::shared_ptr<void>> lock(const std::string& name, LockMode mode) override {
     std::lock_guard lock(all_->mutex);
-    if (!all_->locks.insert(name).second) return fail(errc::io_error, "memory storage: " + name + " is locked by another open core");
+    if (auto holder = all_->locks.acquire(name, mode)) {
+      return fail(errc::locked, "memory storage: " + name + " is locked: another core has it " +
+                                  internal::LockTable::held_as(*holder));
+    }
     auto all = all_;
-    return std::shared_ptr<void>(nullptr, [all, name](void*) {
+    return std::shared_ptr<void>(nullptr, [all, name, mode](void*) {
       std::lock_guard lock(all->mutex);
-      all->locks.erase(name);
+      all->locks.release(name, mode);
     });
   }
   std::string describe() const override { return "memory"; }

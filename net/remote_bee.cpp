@@ -60,6 +60,17 @@ const char* remote_query_errc_name(RemoteQueryErrc e) {
   return "unknown";
 }
 
+hypercore::Error to_hypercore_error(const RemoteQueryError& error) {
+  hypercore::errc code = hypercore::errc::io_error;
+  switch (error.code) {
+    case RemoteQueryErrc::block_not_available: code = hypercore::errc::block_not_available; break;
+    case RemoteQueryErrc::request_timeout: code = hypercore::errc::timeout; break;
+    case RemoteQueryErrc::request_failed: code = hypercore::errc::io_error; break;
+    case RemoteQueryErrc::read_failed: code = hypercore::errc::corrupt; break;
+  }
+  return hypercore::Error{error.cause.value_or(code), error.to_string()};
+}
+
 // ---------------------------------------------------------------------------------------
 // RemoteBee
 
@@ -328,6 +339,9 @@ std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::step(TimePoint 
                                  : RemoteQueryErrc::request_failed;
       std::string message = "block " + std::to_string(*it) + ": " + f->second.to_string();
       // (Left in failed_ for other queries waiting on it; request() clears it on a retry.)
+      if (f->second.code == ReplicationErrc::channel_closed) {
+        return finish(RemoteQueryError{code, std::move(message), hypercore::errc::closed});
+      }
       return fail(code, std::move(message));
     }
     if (remote_.bee_.core().has(*it)) it = needed_.erase(it);
@@ -345,7 +359,9 @@ std::expected<RemoteQuery::State, RemoteQueryError> RemoteQuery::step(TimePoint 
   // Run the read; each stop on a missing block requests it (and what goes with it).
   auto r = run_read();
   if (r) return finish(std::nullopt);
-  if (r.error().code != hypercore::errc::block_not_available) return fail(RemoteQueryErrc::read_failed, r.error().to_string());
+  if (r.error().code != hypercore::errc::block_not_available) {
+    return finish(RemoteQueryError{RemoteQueryErrc::read_failed, r.error().to_string(), r.error().code});
+  }
   auto seq = missing_seq(r.error());
   if (!seq) return fail(RemoteQueryErrc::read_failed, "cannot tell the missing block: " + r.error().to_string());
   if (!options_.wait) return fail(RemoteQueryErrc::block_not_available, r.error().message);

@@ -55,8 +55,17 @@ const char* remote_query_errc_name(RemoteQueryErrc e);
 struct RemoteQueryError {
   RemoteQueryErrc code;
   std::string message;
+  // The hypercore code that names the failure best when the default mapping of `code`
+  // would not (to_hypercore_error): a read's own code, io_error for a refused connect, ...
+  std::optional<hypercore::errc> cause = std::nullopt;
   std::string to_string() const { return std::string(remote_query_errc_name(code)) + ": " + message; }
 };
+
+// The error as a hypercore::Error, for APIs returning hypercore::Result (RemoteDatabase):
+// code = `cause` if set, else block_not_available for block_not_available and
+// request_timeout (the data did not arrive in time), io_error for request_failed, corrupt
+// for read_failed; message = to_string(), so the remote code's name stays in it.
+hypercore::Error to_hypercore_error(const RemoteQueryError& error);
 
 struct RemoteQueryOptions {
   // When the query fails with request_timeout if not finished. Default: none (the

@@ -1,9 +1,11 @@
 // A remote bee over one connection, with asynchronous queries in Asio's completion-token
-// style (STYLE.md rule 5): async_open connects to a peer (TCP or WebSocket), opens a
-// sparse in-memory replica of the bee by its key and completes once the peer's length is
-// known; async_get / async_range / async_history then run RemoteQuery (remote_bee.hpp),
+// style (STYLE.md rule 5): async_open finds the peer (an address, TCP or WebSocket, or the
+// swarm by the key's discovery key: peer_source.hpp), opens a sparse in-memory replica of
+// the bee by its key and completes once the peer's length is known (at once for an empty
+// bee); async_get / async_range / async_history then run RemoteQuery (remote_bee.hpp),
 // which fetches only the blocks each read walks, each verified before use.
 //
+//   options.peer = net::TcpPeer{"127.0.0.1", 9000};   // or WebSocketPeer, SwarmDiscovery
 //   auto client = co_await net::async_open_remote_bee(io, options, asio::use_awaitable);
 //   auto entry = co_await (*client)->async_get(key, {}, asio::use_awaitable);
 //
@@ -15,7 +17,8 @@
 // Each query has its own deadline (RemoteQueryOptions::deadline, or `timeout` here), and
 // wait=false fails at once with block_not_available. A connection that ends fails every
 // query in flight with request_failed. Results are at the replica's version when the query
-// starts; the replica follows the peer's appends (live).
+// starts; the replica follows the peer's appends (live). For a blocking API returning
+// hypercore::Result, see remote_database.hpp.
 //
 // Threading: everything runs on the io_context's thread; call the client from it. Handlers
 // are invoked through their associated executor (default: the io_context's). The client
@@ -41,23 +44,27 @@
 #include <vector>
 
 #include "bee/bee.hpp"
+#include "net/peer_source.hpp"
 #include "net/remote_bee.hpp"
+#include "net/swarm_discovery.hpp"
 #include "net/transport.hpp"
 
 namespace net {
 
 struct RemoteBeeClientOptions {
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;
-  bool websocket = false;  // the same byte stream in WebSocket binary frames
-  hypercore::Hash key{};   // the bee's core key
-  // Connect, handshake and the peer's first length, together. Default 20 s.
+  // Where the bee is served: TcpPeer{host, port}, WebSocketPeer{host, port} or SwarmDiscovery
+  // (peer_source.hpp). Default TcpPeer on 127.0.0.1 without a port: set one.
+  PeerSource peer = TcpPeer{};
+  hypercore::Hash key{};  // the bee's core key
+  // Discovery (SwarmDiscovery), connect, handshake and the peer's first length, together; the
+  // transport's handshake_timeout is raised above it so that this deadline reports (and
+  // names the step it was waiting for). Default 20 s.
   std::chrono::milliseconds open_timeout{20000};
   // Default deadline of a query that sets none in its RemoteQueryOptions. Default 20 s.
   std::chrono::milliseconds query_timeout{20000};
-  ReplicatorOptions replicator;
-  TransportOptions transport;
-  bee::BeeOptions bee;  // cache size, encodings of the local Bee over the replica
+  ReplicatorOptions replicator{};
+  TransportOptions transport{};
+  bee::BeeOptions bee{};  // cache size, encodings of the local Bee over the replica
 };
 
 struct GetResult {
@@ -115,8 +122,12 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
     QueryCallback done;
   };
   RemoteBeeClient(boost::asio::io_context& io, RemoteBeeClientOptions options);
+  void connect(const std::string& host, uint16_t port, bool websocket);
+  void on_found(const swarm::DiscoveredPeer& peer);
+  void dial_next();
   void on_event(const SessionEvent& e);
   void on_close(const std::optional<TransportError>& error);
+  void on_open_timeout();
   void step_all();
   void schedule_tick();
   void finish_open(std::optional<RemoteQueryError> error);
@@ -127,6 +138,14 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   std::shared_ptr<hypercore::Core> core_;
   std::unique_ptr<bee::Bee> bee_;
   std::shared_ptr<Peer> peer_;
+  std::string where_;  // peer_'s address, for messages
+  PeerSetup setup_;    // what every dial (several with SwarmDiscovery) uses
+  std::unique_ptr<swarm::DiscoverySource> discovery_;  // SwarmDiscovery, until open
+  std::vector<std::pair<std::string, uint16_t>> candidates_;  // found, not yet dialled
+  std::vector<std::pair<std::string, uint16_t>> dialled_;
+  std::optional<std::string> last_failure_;  // of a dial that failed before open
+  bool stream_open_ = false;
+  bool channel_open_ = false;
   std::unique_ptr<RemoteBee> remote_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer open_timer_;
@@ -137,8 +156,14 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   bool stepping_ = false;
 };
 
-// Completes with the client once the peer's length is known (or an error: connect_failed
-// and handshake problems as request_failed, the deadline as request_timeout).
+// Completes with the client once the peer's length is known: its first upgrade, or its
+// sync when it has nothing we lack (an empty bee). Errors: a refused connect, a closed
+// connection or a failed handshake as request_failed (cause io_error; the message names
+// the address); a swarm that cannot start (bad bootstrap list, no multicast interface) as
+// request_failed with cause invalid_argument or io_error; the open deadline as
+// request_timeout naming the step it was waiting for (cause io_error while connecting or
+// in the handshake, not_found when no peer was found or the peer never opened the core,
+// block_not_available while waiting for its length).
 template <class Token>
 auto async_open_remote_bee(boost::asio::io_context& io, RemoteBeeClientOptions options, Token&& token) {
   using Result = std::expected<std::shared_ptr<RemoteBeeClient>, RemoteQueryError>;

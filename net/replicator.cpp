@@ -7,6 +7,8 @@
 
 #include <utility>
 
+#include "net/internal/range_set.hpp"
+
 namespace net {
 
 const char* replication_errc_name(ReplicationErrc e) {
@@ -27,7 +29,7 @@ const char* replication_errc_name(ReplicationErrc e) {
 }
 
 Replicator::Replicator(hypercore::Core& core, Mux& mux, NoiseRole noise_role, ReplicatorOptions options)
-    : core_(core), mux_(mux), role_(noise_role), options_(options) {
+    : core_(core), mux_(mux), role_(noise_role), options_(options), remote_has_(std::make_unique<internal::RangeSet>()) {
   if (options_.max_inflight == 0) options_.max_inflight = 1;
 }
 

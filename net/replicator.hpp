@@ -35,10 +35,13 @@
 
 #include "hypercore/core.hpp"
 #include "net/hypercore_messages.hpp"
-#include "net/internal/range_set.hpp"
 #include "net/protomux.hpp"
 
 namespace net {
+
+namespace internal {
+class RangeSet;
+}
 
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
@@ -229,7 +232,8 @@ class Replicator {
   uint64_t announced_contiguous_ = 0;    // end of the prefix our last range announced
   bool fork_reported_ = false;
 
-  internal::RangeSet remote_has_;
+  // What the peer announced it holds (internal/range_set.hpp, not an installed header).
+  std::unique_ptr<internal::RangeSet> remote_has_;
   std::set<uint64_t> wanted_segments_;            // want messages sent, by segment start
   std::map<uint64_t, TimePoint> pending_blocks_;  // request_block indices -> want deadline
   uint64_t download_cursor_ = 0;                  // download_all: next index to consider

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "net/replicator.hpp"
+#include "net/internal/range_set.hpp"
 
 namespace net {
 
@@ -23,9 +24,9 @@ uint64_t saturating_end(uint64_t start, uint64_t length) {
 void Replicator::on_range(const Range& m, TimePoint now) {
   uint64_t end = saturating_end(m.start, m.length);
   if (m.drop) {
-    remote_has_.remove(m.start, end);
-  } else if (remote_has_.intervals() < kMaxRemoteIntervals) {
-    remote_has_.add(m.start, end);
+    remote_has_->remove(m.start, end);
+  } else if (remote_has_->intervals() < kMaxRemoteIntervals) {
+    remote_has_->add(m.start, end);
   }
   download_cursor_ = std::min(download_cursor_, m.start);
   pump(now);
@@ -34,7 +35,7 @@ void Replicator::on_range(const Range& m, TimePoint now) {
 void Replicator::on_bitfield(const Bitfield& m, TimePoint now) {
   if (m.start % 32 != 0) return;  // as Node: ignored
   uint64_t bits = static_cast<uint64_t>(m.words.size()) * 32;
-  remote_has_.remove(m.start, saturating_end(m.start, bits));  // authoritative for its span
+  remote_has_->remove(m.start, saturating_end(m.start, bits));  // authoritative for its span
   uint64_t run_start = 0;
   bool in_run = false;
   for (uint64_t j = 0; j <= bits; j++) {
@@ -44,8 +45,8 @@ void Replicator::on_bitfield(const Bitfield& m, TimePoint now) {
       in_run = true;
     } else if (!set && in_run) {
       in_run = false;
-      if (remote_has_.intervals() >= kMaxRemoteIntervals) break;
-      remote_has_.add(m.start + run_start, m.start + j);
+      if (remote_has_->intervals() >= kMaxRemoteIntervals) break;
+      remote_has_->add(m.start + run_start, m.start + j);
     }
   }
   download_cursor_ = std::min(download_cursor_, m.start);
@@ -81,7 +82,7 @@ bool Replicator::try_upgrade(TimePoint now) {
 
 bool Replicator::try_block(uint64_t index, TimePoint now) {
   if (inflight_.size() >= options_.max_inflight) return false;
-  if (index >= core_.length() || core_.has(index) || block_inflight(index) || !remote_has_.contains(index)) {
+  if (index >= core_.length() || core_.has(index) || block_inflight(index) || !remote_has_->contains(index)) {
     return false;
   }
   auto nodes = hypercore::missing_nodes(core_.nodes(), core_.length(), 2 * index);
@@ -115,7 +116,7 @@ void Replicator::pump(TimePoint now) {
       continue;
     }
     if (block_inflight(index)) continue;
-    if (!remote_has_.contains(index)) {
+    if (!remote_has_->contains(index)) {
       send_want(index);
       continue;
     }
@@ -139,9 +140,9 @@ void Replicator::pump(TimePoint now) {
       download_cursor_++;
       continue;
     }
-    if (!remote_has_.contains(i)) {
+    if (!remote_has_->contains(i)) {
       send_want(i);
-      download_cursor_ = std::min(remote_has_.next(i, length), length);
+      download_cursor_ = std::min(remote_has_->next(i, length), length);
       continue;
     }
     try_block(i, now);
@@ -164,7 +165,7 @@ void Replicator::on_data(Data& m, TimePoint now) {
   if (!matches) {
     // Node counts a reply with the wrong fields as noData (§6).
     if (req.block) {
-      remote_has_.remove(req.block->index, req.block->index + 1);
+      remote_has_->remove(req.block->index, req.block->index + 1);
       if (pending_blocks_.contains(req.block->index)) {
         fail_block(req.block->index, ReplicationErrc::block_not_available,
                    "block " + std::to_string(req.block->index) + ": the peer's reply did not match the request");
@@ -216,7 +217,7 @@ void Replicator::on_no_data(const NoData& m, TimePoint now) {
   if (req.block) {
     uint64_t index = req.block->index;
     inflight_blocks_.erase(index);
-    remote_has_.remove(index, index + 1);  // not asked again until announced again
+    remote_has_->remove(index, index + 1);  // not asked again until announced again
     if (pending_blocks_.contains(index)) {
       fail_block(index, ReplicationErrc::block_not_available, "block " + std::to_string(index) + ": the peer sent noData");
     }

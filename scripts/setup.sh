@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 with_oracle=1
 [ "${1:-}" = "--no-oracle" ] && with_oracle=0
 
-# Build, the rival engines of bench/db_bench and its plots, the fuzzers' clang, and the
-# mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse).
+# Build, the rival engines of bench/db_bench and its plots, the fuzzers' clang, the
+# mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse), and packaging (the
+# man page's go-md2man, dpkg-shlibdeps, lintian, man for the installed page's check).
 packages=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config git
+  go-md2man dpkg-dev lintian man-db file
   libsodium-dev libzstd-dev libsimdjson-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev gnuplot-nox
@@ -37,15 +39,10 @@ else
 fi
 
 if [ "$with_oracle" = 1 ]; then
-  # The reference implementation is read from ../shared/oracle and installed into a copy
-  # under .cache/, so the shared folder is never written to.
-  shared="${BEE_SHARED:-$(cd .. && pwd)/shared}"
-  src="$shared/oracle"
+  # The Node reference the tests compare with lives in tests/oracle (pinned package.json and
+  # lockfile); it is installed into a copy under .cache/ so the source tree stays clean.
+  src="tests/oracle"
   dst=".cache/oracle"
-  if [ ! -f "$src/package-lock.json" ]; then
-    echo "error: the Node reference was not found at $src (set BEE_SHARED to the folder holding oracle/)" >&2
-    exit 1
-  fi
   mkdir -p "$dst"
   if ! cmp -s "$src/package-lock.json" "$dst/package-lock.json" || [ ! -d "$dst/node_modules" ]; then
     echo "==> installing the Node reference (npm ci) into $dst"

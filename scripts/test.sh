@@ -3,12 +3,14 @@
 #  1. debug build (-Werror), every test including interop against the Node reference
 #  2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #  3. libFuzzer targets: replay the checked-in corpus, then fuzz each for a few seconds
-# Set BEE_TEST_STAGES to a subset ("debug asan fuzz") to run fewer stages.
+#  4. packaging: the Debian packages pass lintian, install, build a consumer program with
+#     CMake and pkg-config, and purge cleanly (tests/packaging/check_package.sh)
+# Set BEE_TEST_STAGES to a subset ("debug asan fuzz package") to run fewer stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export BEE_ORACLE_DIR="$PWD/.cache/oracle"
-stages="${BEE_TEST_STAGES:-debug asan fuzz}"
+stages="${BEE_TEST_STAGES:-debug asan fuzz package}"
 jobs=$(nproc)
 
 for stage in $stages; do
@@ -58,6 +60,10 @@ for stage in $stages; do
       done
       [ "$failed" = 0 ] || exit 1
       rm -rf "$seeds"
+      ;;
+    package)
+      echo "==> [package] build the Debian packages and check them"
+      tests/packaging/check_package.sh
       ;;
     *) echo "unknown stage '$stage'" >&2; exit 64 ;;
   esac

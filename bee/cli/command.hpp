@@ -54,6 +54,9 @@ std::span<const Command> net_commands();
 // dht_commands.cpp: `bee dht bootstrap|lookup`.
 std::span<const Command> dht_commands();
 
+// `bee completion bash` (completion.cpp): the bash completion script for these tables.
+std::string bash_completion_script();
+
 // One line on stderr, "<name>: <message> (see '<help_ref>')"; returns kExitUsage.
 int usage_error(const Invocation& inv, std::string_view message);
 // One line on stderr, "<name>: [<context>: ]<code>: <message>"; returns kExitFailure.

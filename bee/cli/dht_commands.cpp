@@ -178,10 +178,15 @@ int run_lookup(const Invocation& inv) {
     std::string list = "[";
     for (const auto& [key, relays] : peers) {
       std::string addresses = "[";
-      for (const auto& a : relays) addresses += (addresses.size() > 1 ? "," : "") + json_quote(a.to_string());
+      // Separate appends: `"," + std::string` makes g++ 12 warn -Wrestrict (GCC bug 105329).
+      for (const auto& a : relays) {
+        if (addresses.size() > 1) addresses += ",";
+        addresses += json_quote(a.to_string());
+      }
       JsonObject peer;
       peer.string("publicKey", to_hex(key)).raw("relayAddresses", addresses + "]");
-      list += (list.size() > 1 ? "," : "") + peer.str();
+      if (list.size() > 1) list += ",";
+      list += peer.str();
     }
     JsonObject out;
     out.string("topic", to_hex(*topic)).raw("peers", list + "]").number("ms", static_cast<uint64_t>(ms));
@@ -190,7 +195,10 @@ int run_lookup(const Invocation& inv) {
   } else {
     for (const auto& [key, relays] : peers) {
       std::string line = to_hex(key);
-      for (size_t i = 0; i < relays.size(); i++) line += (i == 0 ? " " : ",") + relays[i].to_string();
+      for (size_t i = 0; i < relays.size(); i++) {
+        line += i == 0 ? " " : ",";
+        line += relays[i].to_string();
+      }
       print(line + "\n");
     }
     std::fprintf(stderr, "bee dht lookup: %zu peer(s) in %lld ms%s\n", peers.size(), static_cast<long long>(ms),

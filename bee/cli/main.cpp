@@ -14,9 +14,7 @@
 
 #include "bee/cli/command.hpp"
 
-#ifndef BEE_VERSION
-#define BEE_VERSION "unknown"
-#endif
+#include "bee_build_info.hpp"  // BEE_VERSION, BEE_GIT_COMMIT: written by the build (cmake/build_info.cmake)
 
 namespace bee::cli {
 
@@ -125,6 +123,7 @@ void print_main_help() {
       "Usage: bee COMMAND [ARGS...] [options]\n"
       "       bee GROUP COMMAND [ARGS...] [options]\n"
       "       bee help [GROUP] [COMMAND]\n"
+      "       bee completion bash   (the bash completion script)\n"
       "       bee --version\n\n"
       "Commands:\n";
   for (const auto& c : db_commands()) {
@@ -146,7 +145,7 @@ void print_main_help() {
   }
   text +=
       "\nExit status: 0 success, 1 failure (one line on stderr), 64 bad arguments.\n"
-      "Run 'bee help GROUP COMMAND' for details; the manual is docs/cli.md.\n";
+      "Run 'bee help GROUP COMMAND' for details; the manual is `man bee` (docs/cli.md).\n";
   print(text);
 }
 
@@ -247,10 +246,15 @@ int dispatch(const std::vector<std::string>& args) {
   const std::string& first = args[0];
   if (first == "--help" || first == "-h") return run_help({});
   if (first == "--version") {
-    print("bee " BEE_VERSION "\n");
+    print("bee " BEE_VERSION " (git " BEE_GIT_COMMIT ")\n");
     return kExitOk;
   }
   if (first == "help") return run_help({args.begin() + 1, args.end()});
+  if (first == "completion") {
+    if (args.size() != 2 || args[1] != "bash") return usage_line("bee completion", "expected 'bee completion bash'", "bee --help");
+    print(bash_completion_script());
+    return kExitOk;
+  }
 
   const Group* group = find_group(first);
   if (!group) {

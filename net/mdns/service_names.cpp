@@ -53,7 +53,11 @@ DnsName instance_name(const std::string& label) { return service_type_name().pre
 
 DnsName host_name(const PublicKey& pk, unsigned attempt) {
   std::string label = std::string(kInstancePrefix) + hypercore::to_hex(ByteSpan(pk.data(), 4));
-  if (attempt > 1) label += "-" + std::to_string(attempt);
+  if (attempt > 1) {
+    // Separate appends: `"-" + std::string` makes g++ 12 warn -Wrestrict (GCC bug 105329).
+    label += "-";
+    label += std::to_string(attempt);
+  }
   return DnsName::parse("local").prepend(std::move(label));
 }
 

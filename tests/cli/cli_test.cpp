@@ -3,6 +3,7 @@
 // line on stderr with the documented exit status. One test compares `bee core info` with
 // the Node reference's vectors for the same seed and blocks.
 #include <fstream>
+#include <regex>
 
 #include "tests/cli/cli_support.hpp"
 
@@ -345,6 +346,55 @@ TEST(CliHelp, HelpAndVersion) {
   EXPECT_OK(version);
   EXPECT_TRUE(version.out.starts_with("bee ")) << version.out;
   EXPECT_EQ(std::count(version.out.begin(), version.out.end(), '\n'), 1);
+}
+
+// The version line names the commit of the source tree the tool was built from.
+TEST(CliTool, VersionNamesTheGitCommit) {
+  auto head = bee_test::run_process({"git", "-C", BEE_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  std::string commit = head.out.substr(0, head.out.find('\n'));
+  ASSERT_EQ(commit.size(), 12u) << head.out;
+  auto version = bee({"--version"});
+  ASSERT_OK(version);
+  EXPECT_TRUE(std::regex_match(version.out, std::regex("bee [0-9]+\\.[0-9]+\\.[0-9]+ \\(git [0-9a-f]{12}(-dirty)?\\)\n")))
+      << version.out;
+  EXPECT_NE(version.out.find("(git " + commit), std::string::npos) << version.out << " vs HEAD " << commit;
+}
+
+// `bee completion bash` is a valid bash script that completes groups, commands and options.
+TEST(CliTool, BashCompletionCompletesCommandsAndOptions) {
+  auto script = bee({"completion", "bash"});
+  ASSERT_OK(script);
+  EXPECT_NE(script.out.find("complete -o filenames -F _bee bee"), std::string::npos);
+  TempDir dir;
+  std::string path = dir.path() + "/bee.bash";
+  {
+    std::ofstream out(path);
+    out << script.out;
+  }
+  // Each case: the words typed so far (the last one being completed) -> COMPREPLY.
+  auto complete = [&](const std::string& words) {
+    std::string program = "source '" + path + "'; COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _bee; echo \"${COMPREPLY[*]}\"";
+    auto r = bee_test::run_process({"bash", "-c", program});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  EXPECT_EQ(complete("bee core ap"), "append");
+  EXPECT_EQ(complete("bee dht lo"), "lookup");
+  EXPECT_EQ(complete("bee ran"), "range");
+  EXPECT_EQ(complete("bee range ./db --rev"), "--reverse");
+  EXPECT_EQ(complete("bee core append ./log --se"), "--seed");
+  EXPECT_EQ(complete("bee help co"), "core");
+  EXPECT_EQ(complete("bee completion b"), "bash");
+  std::string top = complete("bee ''");
+  for (const char* word : {"core", "dht", "put", "serve", "query", "--version"}) {
+    EXPECT_NE((" " + top + " ").find(std::string(" ") + word + " "), std::string::npos) << word << " in: " << top;
+  }
+  // An option that takes a hex value offers no file names.
+  EXPECT_EQ(complete("bee core create ./log --seed ''"), "");
+
+  expect_failure(bee({"completion", "zsh"}), 64, "bee completion: ", "bee completion bash");
 }
 
 // ------------------------------------------------------------------ reference

@@ -1,6 +1,11 @@
 // Core behaviour through its public API, on memory and directory storage.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+
 #include "hypercore/core.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -116,7 +121,102 @@ TEST(Core, SecondOpenOfTheSameCoreIsRefused) {
   auto first = std::move(*Core::create(storage, seed_key_pair(1)));
   auto second = Core::open(storage);
   ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().code, errc::io_error);
+  EXPECT_EQ(second.error().code, errc::locked);
+}
+
+// Every file of a directory storage, by name.
+std::map<std::string, std::string> files_of(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    out[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return out;
+}
+
+TEST(Core, ReadOnlyOpenReplaysTheLogInMemoryAndWritesNothing) {
+  bee_test::TempDir dir;
+  Hash tree;
+  {
+    auto storage = *open_directory_storage(dir.path());
+    auto core = std::move(*Core::create(storage, seed_key_pair(4)));
+    for (int i = 0; i < 10; i++) ASSERT_TRUE(core->append(as_bytes("block " + std::to_string(i))));
+    ASSERT_TRUE(core->close());
+    core = std::move(*Core::open(storage));
+    for (int i = 10; i < 15; i++) ASSERT_TRUE(core->append(as_bytes("block " + std::to_string(i))));
+    tree = core->tree_hash();
+  }  // no close(): blocks 10..14 are only in the log, past the checkpoint
+  // A torn record at the end, as a crash mid-append leaves: a writer would cut it off.
+  { std::ofstream(dir / "log", std::ios::binary | std::ios::app) << std::string(40, '\x01'); }
+  auto before = files_of(dir.path());
+
+  auto storage = *open_directory_storage(dir.path(), {.create_if_missing = false});
+  CoreOptions options;
+  options.read_only = true;
+  auto core = Core::open(storage, options);
+  ASSERT_TRUE(core.has_value()) << core.error().to_string();
+  EXPECT_FALSE((*core)->writable());
+  EXPECT_EQ((*core)->length(), 15u);
+  EXPECT_EQ((*core)->tree_hash(), tree);
+  EXPECT_EQ(str((*core)->get(14).value()), "block 14");
+  EXPECT_TRUE((*core)->verify());
+  auto append = (*core)->append(as_bytes("no"));
+  ASSERT_FALSE(append);
+  EXPECT_EQ(append.error().code, errc::session_not_writable);
+  EXPECT_NE(append.error().message.find("read-only"), std::string::npos) << append.error().message;
+  ASSERT_FALSE((*core)->truncate(3));
+  EXPECT_EQ((*core)->truncate(3).error().code, errc::session_not_writable);
+  EXPECT_TRUE((*core)->flush());
+  EXPECT_TRUE((*core)->close());
+  EXPECT_EQ(files_of(dir.path()), before);
+
+  auto writer = Core::open(storage);
+  ASSERT_TRUE(writer.has_value()) << writer.error().to_string();
+  EXPECT_EQ((*writer)->length(), 15u);
+}
+
+TEST(Core, ReadOnlyOpensShareTheLockButNotWithAWriter) {
+  for (bool on_disk : {false, true}) {
+    SCOPED_TRACE(on_disk ? "directory" : "memory");
+    bee_test::TempDir dir;
+    auto storage = on_disk ? *open_directory_storage(dir.path()) : make_memory_storage();
+    CoreOptions read_only;
+    read_only.read_only = true;
+    auto writer = Core::create(storage, seed_key_pair(5));
+    ASSERT_TRUE(writer.has_value()) << writer.error().to_string();
+    auto refused = Core::open(storage, read_only);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, errc::locked);
+    EXPECT_NE(refused.error().message.find("open for writing"), std::string::npos) << refused.error().message;
+    ASSERT_TRUE((*writer)->close());  // releases the lock
+
+    auto first = Core::open(storage, read_only);
+    auto second = Core::open(storage, read_only);
+    ASSERT_TRUE(first.has_value()) << first.error().to_string();
+    ASSERT_TRUE(second.has_value()) << second.error().to_string();
+    auto blocked = Core::open(storage);
+    ASSERT_FALSE(blocked);
+    EXPECT_EQ(blocked.error().code, errc::locked);
+    EXPECT_NE(blocked.error().message.find("open read-only"), std::string::npos) << blocked.error().message;
+    first->reset();
+    ASSERT_FALSE(Core::open(storage));  // the second reader still holds it
+    second->reset();
+    auto reopened = Core::open(storage);
+    ASSERT_TRUE(reopened.has_value()) << reopened.error().to_string();
+  }
+}
+
+TEST(Core, ReadOnlyIsAnOptionOfOpenOnly) {
+  CoreOptions options;
+  options.read_only = true;
+  auto storage = make_memory_storage();
+  auto created = Core::create(storage, seed_key_pair(1), options);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, errc::invalid_argument);
+  auto replica = Core::open_replica(storage, seed_key_pair(1).public_key, options);
+  ASSERT_FALSE(replica);
+  EXPECT_EQ(replica.error().code, errc::invalid_argument);
+  EXPECT_FALSE(*storage->exists("header"));
 }
 
 TEST(Core, ManyCoresInOneStorage) {

@@ -38,6 +38,10 @@ Bytes key_of(uint64_t i) {
 
 constexpr uint64_t kEntries = 3000;
 
+// What the served bee holds: kEntries entries, nothing (length 0), or only its header
+// block (as a bee Node's Hyperbee has made ready but not written to).
+enum class Fill { entries, empty, header_only };
+
 struct Served {
   std::shared_ptr<Core> core;
   std::unique_ptr<bee::Bee> bee;
@@ -45,12 +49,15 @@ struct Served {
   std::unique_ptr<Server> server;
   std::map<Peer*, std::unique_ptr<net::BeeExtensionResponder>> responders;
 
-  explicit Served(bool websocket = false) {
+  explicit Served(bool websocket = false, Fill fill = Fill::entries) {
     hypercore::Seed seed;
     seed.fill(0x31);
     core = std::move(*Core::create(hypercore::make_memory_storage(), hypercore::KeyPair::from_seed(seed)));
+    if (fill == Fill::header_only) {
+      EXPECT_TRUE(core->append(bee::encode_header({})));
+    }
     bee = std::move(*bee::Bee::open(core));
-    for (uint64_t start = 0; start < kEntries; start += 300) {
+    for (uint64_t start = 0; fill == Fill::entries && start < kEntries; start += 300) {
       auto batch = bee->batch();
       for (uint64_t i = start; i < start + 300; i++) {
         uint64_t k = (i * 7919) % kEntries;
@@ -76,8 +83,11 @@ struct Served {
 
   net::RemoteBeeClientOptions client_options(bool websocket = false) const {
     net::RemoteBeeClientOptions o;
-    o.port = server->port();
-    o.websocket = websocket;
+    if (websocket) {
+      o.peer = net::WebSocketPeer{"127.0.0.1", server->port()};
+    } else {
+      o.peer = net::TcpPeer{"127.0.0.1", server->port()};
+    }
     o.key = core->key();
     o.open_timeout = 10s;
     return o;
@@ -224,6 +234,8 @@ TEST(RemoteBeeClient, UnknownKeyTimesOutAndAStoppedServerFailsQueries) {
   ASSERT_TRUE(s.run_until([&] { return opened.has_value(); }));
   ASSERT_FALSE(*opened);
   EXPECT_EQ(opened->error().code, net::RemoteQueryErrc::request_timeout);
+  // The peer answered the handshake but never opened the core: it does not have it.
+  EXPECT_EQ(net::to_hypercore_error(opened->error()).code, hypercore::errc::not_found) << opened->error().message;
 
   auto client = open_client(s);
   ASSERT_TRUE(client);
@@ -233,6 +245,43 @@ TEST(RemoteBeeClient, UnknownKeyTimesOutAndAStoppedServerFailsQueries) {
   ASSERT_TRUE(s.run_until([&] { return got.has_value(); }));
   ASSERT_FALSE(*got);
   EXPECT_EQ((*got).error().code, net::RemoteQueryErrc::request_failed);
+}
+
+// Regression: the open waited for an upgrade, which a peer with an empty bee never sends,
+// and failed with request_timeout after open_timeout (while `bee query` answered at once
+// on the peer's sync). It completes on the sync now, and reads find nothing.
+TEST(RemoteBeeClient, AnEmptyRemoteBeeOpensAtOnceAndReadsFindNothing) {
+  for (Fill fill : {Fill::empty, Fill::header_only}) {
+    SCOPED_TRACE(fill == Fill::empty ? "length 0" : "header only");
+    Served s(false, fill);
+    ASSERT_TRUE(s.server);
+    auto started = Clock::now();
+    auto client = open_client(s);  // open_timeout 10 s
+    ASSERT_TRUE(client);
+    EXPECT_LT(Clock::now() - started, 3s);
+    EXPECT_EQ(client->version(), s.core->length());
+
+    std::optional<std::expected<net::GetResult, net::RemoteQueryError>> got;
+    client->async_get(key_of(1), {}, [&](auto r) { got = std::move(r); });
+    ASSERT_TRUE(s.run_until([&] { return got.has_value(); }));
+    ASSERT_TRUE(*got) << (*got).error().to_string();
+    EXPECT_FALSE((*got)->entry);
+
+    std::optional<std::expected<net::RangeResult, net::RemoteQueryError>> ranged;
+    client->async_range({}, {}, [&](auto r) { ranged = std::move(r); });
+    ASSERT_TRUE(s.run_until([&] { return ranged.has_value(); }));
+    ASSERT_TRUE(*ranged) << (*ranged).error().to_string();
+    EXPECT_TRUE((*ranged)->entries.empty());
+
+    std::optional<std::expected<net::HistoryResult, net::RemoteQueryError>> hist;
+    client->async_history({}, {}, [&](auto r) { hist = std::move(r); });
+    ASSERT_TRUE(s.run_until([&] { return hist.has_value(); }));
+    ASSERT_TRUE(*hist) << (*hist).error().to_string();
+    EXPECT_TRUE((*hist)->entries.empty());
+    EXPECT_LT(Clock::now() - started, 5s);
+    client->close();
+    EXPECT_TRUE(s.run_until([&] { return !client->is_open(); }));
+  }
 }
 
 TEST(RemoteBeeClient, NothingListeningFailsTheOpen) {
@@ -246,6 +295,11 @@ TEST(RemoteBeeClient, NothingListeningFailsTheOpen) {
   ASSERT_TRUE(s.run_until([&] { return opened.has_value(); }));
   ASSERT_FALSE(*opened);
   EXPECT_EQ(opened->error().code, net::RemoteQueryErrc::request_failed);
+  EXPECT_EQ(net::to_hypercore_error(opened->error()).code, hypercore::errc::io_error);
+  // The message names where it tried.
+  EXPECT_NE(opened->error().message.find("127.0.0.1:" + std::to_string(std::get<net::TcpPeer>(options.peer).port)),
+            std::string::npos)
+      << opened->error().message;
 }
 
 }  // namespace

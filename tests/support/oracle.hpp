@@ -1,4 +1,4 @@
-// Runs the Node.js reference (../shared/oracle, installed by scripts/setup.sh into
+// Runs the Node.js reference (tests/oracle, installed by scripts/setup.sh into
 // .cache/oracle) and our own Node test scripts (tests/interop/*.js), capturing stdout.
 // A missing reference is a test failure, never a skip: interop is the point.
 #pragma once
