@@ -122,9 +122,12 @@ Result<bool> Database::put(std::string_view key, std::string_view value) {
 
 Result<std::optional<std::string>> Database::get(std::string_view key) const {
   HC_CHECK(check_open());
-  HC_TRY(entry, db_.get(hypercore::as_bytes(key)));
-  if (!entry || !entry->value) return std::optional<std::string>{};
-  return std::optional<std::string>(as_string(*entry->value));
+  // Read in place, not moved out with HC_TRY: that move makes g++ 12 warn
+  // -Wmaybe-uninitialized (GCC bug 80635).
+  auto entry = db_.get(hypercore::as_bytes(key));
+  if (!entry) return std::unexpected(std::move(entry.error()));
+  if (!*entry || !(*entry)->value) return std::optional<std::string>{};
+  return std::optional<std::string>(as_string(*(*entry)->value));
 }
 
 Result<bool> Database::del(std::string_view key) {

@@ -80,7 +80,7 @@ cmake -S tests/packaging/consumer -B "$work/consumer" -G Ninja -DPROGRAM="$work/
 cmake --build "$work/consumer" >/dev/null
 run_program "$work/consumer/consumer_static"
 run_program "$work/consumer/consumer_shared"
-ldd "$work/consumer/consumer_shared" | grep -q 'libbee_bee.so.0.1 => /usr/lib/'
+ldd "$work/consumer/consumer_shared" | grep -Eq 'libbee_bee.so.0.1 => (/usr)?/lib/'  # /lib is /usr/lib on Debian 12
 # shellcheck disable=SC2046
 g++ -std=c++23 -Wall -Wextra -Werror "$work/readme_program.cpp" -o "$work/consumer_pkgconfig" $(pkg-config --cflags --libs bee)
 run_program "$work/consumer_pkgconfig"
