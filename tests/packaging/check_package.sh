@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The packaging test (stage "package" of scripts/test.sh), on the Debian packages that
+# The packaging test (stage "release" of scripts/test.sh), on the Debian packages that
 # scripts/package.sh builds:
 #   1. lintian finds no error in them;
 #   2. the install tree puts headers only under include/bee/, and every installed header
