@@ -70,12 +70,12 @@ Result<NodeRef> BlockStore::load_tree_node(uint64_t seq, uint64_t offset) {
     if (level.keys[i] != seq) continue;
     keys[i] = {true, block.key, block.value.has_value(), true, block.value ? ByteSpan(*block.value) : ByteSpan()};
   }
-  NodeRef node = make_node(seq, uint32_t(offset), level, block.key, is_deletion_block(block, seq), keys);
+  NodeRef node = make_node(seq, uint32_t(offset), level, block.key, own_key_at(block, seq, offset), keys);
   insert(node.get());
   return node;
 }
 
-NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, OwnKey own,
                                std::vector<CachedNode::KeyBytes>& keys) {
   // Keys before the node's own block are inlined (all of them, in a well-formed tree);
   // the cache is probed for all the unknown ones first, so their misses overlap.
@@ -107,7 +107,7 @@ NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level,
     keys[i] = CachedNode::bytes_of(*e);
     holds.push_back(std::move(e));
   }
-  return CachedNode::make(seq, offset, level, own_key, own_deletion, keys);
+  return CachedNode::make(seq, offset, level, own_key, own, keys);
 }
 
 void BlockStore::remember(const NodeRef& node) {

@@ -1,6 +1,7 @@
 #include "bee/internal/cache_items.hpp"
 
 #include <algorithm>
+#include <vector>
 
 namespace bee::internal {
 
@@ -10,6 +11,26 @@ bool is_deletion_block(const NodeBlock& block, uint64_t seq) {
     if (std::find(l.keys.begin(), l.keys.end(), seq) != l.keys.end()) return false;
   }
   return true;
+}
+
+OwnKey own_key_at(const NodeBlock& block, uint64_t seq, size_t offset) {
+  if (is_deletion_block(block, seq)) return OwnKey::deleted;
+  // This level, then the levels of the same block its child pointers reach (each once:
+  // hostile blocks may point in circles).
+  std::vector<size_t> stack{offset};
+  std::vector<bool> seen(block.levels.size(), false);
+  while (!stack.empty()) {
+    size_t at = stack.back();
+    stack.pop_back();
+    if (at >= block.levels.size() || seen[at]) continue;
+    seen[at] = true;
+    const Level& level = block.levels[at];
+    if (std::find(level.keys.begin(), level.keys.end(), seq) != level.keys.end()) return OwnKey::below;
+    for (size_t c = 0; c + 1 < level.children.size(); c += 2) {
+      if (level.children[c] == seq) stack.push_back(size_t(level.children[c + 1]));
+    }
+  }
+  return OwnKey::elsewhere;
 }
 
 Handle<CachedEntry> CachedEntry::make(uint64_t seq, ByteSpan key, std::optional<ByteSpan> value, bool deletion) {
@@ -33,7 +54,7 @@ Handle<CachedEntry> CachedEntry::make(uint64_t seq, const NodeBlock& block) {
 }
 
 Handle<CachedNode> CachedNode::make(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key,
-                                    bool own_deletion, std::span<const KeyBytes> keys) {
+                                    OwnKey own, std::span<const KeyBytes> keys) {
   size_t key_count = level.keys.size();
   size_t children = level.children.size() / 2;
   keys = keys.first(std::min(keys.size(), key_count));  // keys beyond are not known
@@ -54,7 +75,7 @@ Handle<CachedNode> CachedNode::make(uint64_t seq, uint32_t offset, const Level& 
   n->child_count_ = uint32_t(children);
   n->own_key_size_ = uint32_t(own_key.size());
   n->key_area_ = uint32_t(key_area);
-  n->own_deletion_ = own_deletion;
+  n->own_ = own;
   auto* spans = const_cast<Span*>(n->spans());
   auto* seqs = const_cast<uint64_t*>(n->seqs());
   auto* bytes = const_cast<uint8_t*>(n->key_bytes());

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bee/internal/cursors.hpp"
+#include "bee/search_order.hpp"
 
 namespace bee {
 
@@ -80,7 +81,7 @@ struct DiffCursor::SubTree {
     int64_t s = 0, e = int64_t(node.key_count());
     EntryRef hold;
     while (s < e) {
-      int64_t mid = (s + e) >> 1;
+      int64_t mid = search_midpoint(s, e);
       HC_TRY(k, reader.key(node, size_t(mid), hold));
       auto c = compare_bytes(key, k);
       if (c == 0) {

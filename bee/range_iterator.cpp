@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bee/internal/cursors.hpp"
+#include "bee/search_order.hpp"
 
 namespace bee {
 
@@ -46,7 +47,7 @@ Result<void> RangeCursor::open() {
     int64_t keys = int64_t(node.key_count());
     int64_t s = 0, e = keys;
     while (s < e) {
-      int64_t mid = (s + e) >> 1;
+      int64_t mid = search_midpoint(s, e);
       HC_TRY(k, reader_.key(node, size_t(mid), hold));
       auto c = compare_bytes(*start, k);
       if (c == 0) {

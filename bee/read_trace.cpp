@@ -5,6 +5,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bee/internal/cache_items.hpp"
+#include "bee/search_order.hpp"
+
 namespace bee {
 
 namespace {
@@ -113,14 +116,19 @@ std::vector<uint64_t> trace_get(hypercore::Core& core, uint64_t version, ByteSpa
   auto node = root(t, core, version);
   while (node && t.step()) {
     const NodeBlock* own = t.block(node->seq, true);
-    if (!own || compare(key, own->key) == 0) break;  // isTarget: the node's block holds the key
+    if (!own) break;
     const Level* level = t.level_of(*node);
     if (!level) break;
+    // The get's shortcut (snapshot.cpp): the node's block answers for its own key where
+    // that is sound (internal::OwnKey).
+    if (compare(key, own->key) == 0 && internal::own_key_at(*own, node->seq, node->offset) != internal::OwnKey::elsewhere) {
+      break;
+    }
     size_t s = 0, e = level->keys.size();
     int c = 0;
     bool found = false;
     while (s < e && t.step()) {
-      size_t mid = (s + e) >> 1;
+      size_t mid = search_midpoint(s, e);
       const Bytes* k = t.key(*node, *level, mid);
       if (!k) return t.take();
       c = compare(key, *k);
@@ -177,7 +185,7 @@ std::vector<uint64_t> trace_range(hypercore::Core& core, const ExtensionMessage:
         int c = 0;
         bool found = false;
         while (s < e && t.step()) {
-          int64_t mid = (s + e) >> 1;
+          int64_t mid = search_midpoint(s, e);
           const Bytes* k = t.key(*node, *level, size_t(mid));
           if (!k) return t.take();
           c = compare(*start, *k);

@@ -5,6 +5,7 @@
 #include "bee/bee.hpp"
 #include "bee/internal/cursors.hpp"
 #include "bee/internal/tree_reader.hpp"
+#include "bee/search_order.hpp"
 
 namespace bee {
 
@@ -18,16 +19,18 @@ Result<std::optional<Entry>> Snapshot::get(ByteSpan key) const {
   internal::TreeNode node = std::move(*root);
   internal::EntryRef hold;
   for (size_t depth = 0; depth < internal::kMaxTreeDepth; ++depth) {
-    // The reference's shortcut: the block that wrote this node is the newest operation on
-    // its own key, so it answers for that key (a delete answers "absent").
+    // The reference's shortcut: the block that wrote this node answers for its own key,
+    // where that is sound (internal::OwnKey): no key of the node need be read.
     if (internal::compare_bytes(node.data->own_key(), key) == 0) {
-      if (node.data->own_deletion()) return std::optional<Entry>();
-      HC_TRY(own, reader.block(node.seq));
-      return std::optional<Entry>(internal::make_entry(node.seq, *own));
+      if (node.data->own() == internal::OwnKey::deleted) return std::optional<Entry>();
+      if (node.data->own() == internal::OwnKey::below) {
+        HC_TRY(own, reader.block(node.seq));
+        return std::optional<Entry>(internal::make_entry(node.seq, *own));
+      }
     }
     size_t s = 0, e = node.key_count();
     while (s < e) {
-      size_t mid = (s + e) / 2;
+      size_t mid = search_midpoint(s, e);
       HC_TRY(k, reader.key(node, mid, hold));
       auto c = internal::compare_bytes(key, k);
       if (c == 0) {

@@ -34,7 +34,6 @@ void adopt(TreeNode& to, const TreeNode& from) {
 
 void prepare_nodes(BlockStore& store, uint64_t seq, const NodeBlock& block, const Index& index, uint64_t first,
                    std::span<const CachedNode::KeyBytes> batch_keys, PreparedNodes& out) {
-  bool deletion = is_deletion_block(block, seq);
   std::vector<CachedNode::KeyBytes>& keys = out.scratch;
   for (size_t j = 0; j < block.levels.size(); ++j) {
     const Level& level = block.levels[j];
@@ -60,7 +59,7 @@ void prepare_nodes(BlockStore& store, uint64_t seq, const NodeBlock& block, cons
       }
       keys[i] = held_bytes(node, k);
     }
-    out.nodes.push_back(store.make_node(seq, uint32_t(j), level, block.key, deletion, keys));
+    out.nodes.push_back(store.make_node(seq, uint32_t(j), level, block.key, own_key_at(block, seq, j), keys));
     if (node.source) out.superseded.emplace_back(node.source->seq(), node.source->level());
   }
 }

@@ -11,13 +11,14 @@
 //   get         sparse remote gets, cold: for each of --gets random keys of a bee of
 //               --entries entries (bee_bench's keys and 100-byte values, batches of 1000),
 //               a fresh in-memory replica on a fresh connection waits for the remote's
-//               length, then one get is timed (net::RemoteBee; Node: Hyperbee over a sparse
-//               Hypercore, bench/replication_node.js gets). Median and p99 latency, blocks
-//               fetched and round trips per get. Pairs: C++ client -> C++ server (bee::Bee
-//               served by net::listen_tcp with net::BeeExtensionResponder), Node -> Node
-//               (peer.js serve --bee, the same ops and seed: the same core key, checked),
-//               C++ client -> Node server. "-ext": the client does not use the hyperbee
-//               extension (RemoteQueryOptions::use_extension; Hyperbee's `extension: false`).
+//               length, then one get is timed from its start (net::RemoteBeeClient; Node:
+//               Hyperbee over a sparse Hypercore, bench/replication_node.js gets). Median
+//               and p99 latency, blocks fetched and round trips per get. Pairs: C++
+//               client -> C++ server (bee::Bee served by net::listen_tcp with
+//               net::BeeExtensionResponder), Node -> Node (peer.js serve --bee, the same
+//               ops and seed: the same core key, checked), C++ client -> Node server.
+//               "-ext": the client does not use the hyperbee extension
+//               (RemoteQueryOptions::use_extension; Hyperbee's `extension: false`).
 //   concurrent  --concurrent gets in flight at once on one replica (one connection):
 //               total time, gets/s, blocks fetched; the same pairs.
 //
@@ -62,7 +63,7 @@
 #include "hypercore/storage.hpp"
 #include "net/bee_extension.hpp"
 #include "net/event_loop.hpp"
-#include "net/remote_bee.hpp"
+#include "net/remote_bee_async.hpp"
 #include "net/tcp_transport.hpp"
 
 #ifndef BEE_SOURCE_DIR
@@ -302,75 +303,20 @@ class ServerThread {
   std::thread thread_;
 };
 
-// One connection from a fresh sparse replica of `key` held in memory, with a RemoteBee:
-// `ready` runs once the remote's length is known, `on_event` after every event of the
-// core has reached the engine; close() ends the run. Everything is bounded by `limit`.
-class RemoteClient {
- public:
-  RemoteClient(const Hash& key, uint16_t port) : port_(port) {
-    auto replica = Core::open_replica(make_memory_storage(), key);
-    if (!replica) die(replica.error().to_string());
-    core_ = std::move(*replica);
-    auto bee = bee::Bee::open(core_);
-    if (!bee) die(bee.error().to_string());
-    bee_ = std::move(*bee);
-  }
+using OpenResult = std::expected<std::shared_ptr<net::RemoteBeeClient>, net::RemoteQueryError>;
 
-  // Runs until close() or the limit; false on a timeout or a transport failure.
-  bool run(std::function<void()> ready, std::function<void()> on_event, std::chrono::milliseconds limit) {
-    net::PeerSetup setup;
-    setup.cores = {core_.get()};
-    setup.replicator.live = false;
-    setup.transport.tick_interval = 20ms;
-    setup.handlers.on_open = [&](net::Peer& peer) {
-      remote_ = std::make_unique<net::RemoteBee>(*bee_, peer.session().replicator(0));
-    };
-    bool started = false;
-    setup.handlers.on_event = [&](net::Peer&, const net::SessionEvent& e) {
-      if (e.core != 0 || closing_) return;
-      remote_->on_event(e.event);
-      if (!started) {
-        if (e.event.kind != net::ReplicatorEvent::Kind::upgraded) return;
-        started = true;
-        ready();
-      }
-      on_event();
-    };
-    std::optional<net::TransportError> failure;
-    setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
-      failure = error;
-      loop_.cancel_waits();
-    };
-    peer_ = net::connect_tcp(loop_.context(), "127.0.0.1", port_, setup);
-    bool timed_out = false;
-    loop_.after(limit, [&] {
-      timed_out = true;
-      peer_->stop();
-    });
-    loop_.run_for(limit + 5s);
-    if (failure && !closing_) std::fprintf(stderr, "replication_bench: %s\n", failure->to_string().c_str());
-    return closing_ && !timed_out;
-  }
-
-  void close() {
-    closing_ = true;
-    peer_->close();
-  }
-  net::RemoteBee& remote() { return *remote_; }
-  net::EventLoop& loop() { return loop_; }
-  uint64_t blocks_down() const { return peer_->counters().blocks_down; }
-  // Queries must be gone before the engine; the engine before the connection.
-  ~RemoteClient() { remote_.reset(); }
-
- private:
-  uint16_t port_;
-  std::shared_ptr<Core> core_;
-  std::unique_ptr<bee::Bee> bee_;
-  net::EventLoop loop_;
-  std::shared_ptr<net::Peer> peer_;
-  std::unique_ptr<net::RemoteBee> remote_;
-  bool closing_ = false;
-};
+// The options of a client on a fresh sparse replica of `key` held in memory, connecting to
+// our loopback server or Node's: one version is read, `limit` bounds the open.
+net::RemoteBeeClientOptions client_options(const Hash& key, uint16_t port, std::chrono::milliseconds limit) {
+  net::RemoteBeeClientOptions options;
+  options.peer = net::TcpPeer{"127.0.0.1", port};
+  options.key = key;
+  options.open_timeout = limit;
+  options.query_timeout = limit;
+  options.replicator.live = false;
+  options.transport.tick_interval = 20ms;
+  return options;
+}
 
 // ---------------------------------------------------------------- figures
 
@@ -510,37 +456,33 @@ struct GetFigures {
 };
 
 // `extension`: the queries ask the peer with the hyperbee extension (RemoteQueryOptions).
+// Each get on a client of its own (a fresh connection), timed from the query's start once
+// the client is open; its blocks are all the connection downloaded.
 GetFigures cold_gets(const Hash& key, uint16_t port, const std::vector<uint64_t>& keys, bool extension) {
   net::RemoteQueryOptions options;
   options.use_extension = extension;
   GetFigures f;
   for (uint64_t i : keys) {
-    RemoteClient client(key, port);
-    std::unique_ptr<net::RemoteQuery> query;
-    Clock::time_point started;
-    double ms = 0;
-    bool ok = true;
-    std::string k = key_of(i);
-    auto step = [&] {
-      auto state = query->step(Clock::now());
-      if (state && *state == net::RemoteQuery::State::waiting) return;
-      ms = ms_since(started);
-      ok = state.has_value();
-      if (!ok) std::fprintf(stderr, "replication_bench: get %s: %s\n", k.c_str(), state.error().to_string().c_str());
-      client.close();
-    };
-    bool ran = client.run(
-        [&] {
-          started = Clock::now();
-          query = client.remote().get(as_bytes(k), options);
-        },
-        step, 30s);
-    if (!ran || !ok) die("remote get " + k + " failed");
-    f.ms.push_back(ms);
-    f.blocks.push_back(static_cast<double>(client.blocks_down()));
-    f.round_trips.push_back(static_cast<double>(query->stats().round_trips));
-    f.found += query->entry().has_value();
-    query.reset();
+    const std::string k = key_of(i);
+    net::EventLoop loop;
+    std::shared_ptr<net::RemoteBeeClient> client;
+    bool answered = false;
+    net::RemoteBeeClient::open(loop.context(), client_options(key, port, 30s), [&](const OpenResult& opened) {
+      if (!opened) die("open for get " + k + ": " + opened.error().to_string());
+      client = *opened;
+      auto started = Clock::now();
+      auto on_answer = [&, started](std::expected<net::GetResult, net::RemoteQueryError> r) {
+        if (!r) die("remote get " + k + ": " + r.error().to_string());
+        f.ms.push_back(ms_since(started));
+        f.blocks.push_back(static_cast<double>(client->counters().blocks_down));
+        f.round_trips.push_back(static_cast<double>(r->stats.round_trips));
+        f.found += r->entry.has_value();
+        answered = true;
+        client->close();
+      };
+      client->async_get(Bytes(k.begin(), k.end()), options, on_answer);
+    });
+    if (!loop.run_for(35s) || !answered) die("remote get " + k + " did not complete");
   }
   return f;
 }
@@ -558,55 +500,35 @@ struct ConcurrentFigures {
   uint64_t blocks = 0, found = 0, round_trips = 0;
 };
 
+// All gets started at once on one client (one replica, one connection) once it is open;
+// the time is from their start to the last answer.
 ConcurrentFigures concurrent_gets(const Hash& key, uint16_t port, const std::vector<uint64_t>& keys, bool extension) {
   net::RemoteQueryOptions options;
   options.use_extension = extension;
   ConcurrentFigures f;
-  RemoteClient client(key, port);
-  std::vector<std::unique_ptr<net::RemoteQuery>> queries;
-  std::vector<std::string> texts;
-  for (uint64_t i : keys) texts.push_back(key_of(i));
+  net::EventLoop loop;
+  std::shared_ptr<net::RemoteBeeClient> client;
   size_t done = 0;
-  bool failed = false;
-  bool step_posted = false;
   Clock::time_point started;
-  // Steps every waiting query once the events of one read from the socket have all reached
-  // the engine: a query's step re-runs its read, so stepping each per event would cost
-  // O(queries) per block. Posted before the transport's writer is woken, so the requests
-  // it makes leave with that write.
-  auto step_all = [&] {
-    step_posted = false;
-    for (auto& q : queries) {
-      if (!q) continue;
-      auto state = q->step(Clock::now());
-      if (state && *state == net::RemoteQuery::State::waiting) continue;
-      if (!state) {
-        failed = true;
-        std::fprintf(stderr, "replication_bench: concurrent get: %s\n", state.error().to_string().c_str());
-      }
-      f.found += state && q->entry().has_value();
-      f.round_trips += q->stats().round_trips;
-      q.reset();
-      done++;
-    }
-    if (done == queries.size() && f.ms == 0) {
-      f.ms = ms_since(started);
-      client.close();
-    }
+  auto on_answer = [&](std::expected<net::GetResult, net::RemoteQueryError> r) {
+    if (!r) die("concurrent get: " + r.error().to_string());
+    f.found += r->entry.has_value();
+    f.round_trips += r->stats.round_trips;
+    if (++done < keys.size()) return;
+    f.ms = ms_since(started);
+    f.blocks = client->counters().blocks_down;
+    client->close();
   };
-  bool ran = client.run(
-      [&] {
-        started = Clock::now();
-        for (const auto& k : texts) queries.push_back(client.remote().get(as_bytes(k), options));
-      },
-      [&] {
-        if (step_posted) return;
-        step_posted = true;
-        client.loop().post(step_all);
-      },
-      120s);
-  if (!ran || failed) die("concurrent gets failed");
-  f.blocks = client.blocks_down();
+  net::RemoteBeeClient::open(loop.context(), client_options(key, port, 120s), [&](const OpenResult& opened) {
+    if (!opened) die("open for concurrent gets: " + opened.error().to_string());
+    client = *opened;
+    started = Clock::now();
+    for (uint64_t i : keys) {
+      std::string k = key_of(i);
+      client->async_get(Bytes(k.begin(), k.end()), options, on_answer);
+    }
+  });
+  if (!loop.run_for(125s) || done < keys.size()) die("concurrent gets did not complete");
   return f;
 }
 

@@ -301,10 +301,12 @@ Result<Bytes> Core::get(uint64_t index) const {
       return fail(errc::out_of_range, "block " + std::to_string(index) + " is beyond the length " +
                                           std::to_string(s.head.length));
     }
-    return fail(errc::block_not_available, "block " + std::to_string(index) + " is beyond the known length " +
-                                               std::to_string(s.head.length));
+    return std::unexpected(Error{errc::block_not_available, "block " + std::to_string(index) +
+                                     " is beyond the known length " + std::to_string(s.head.length), index});
   }
-  if (!s.bitfield.get(index)) return fail(errc::block_not_available, "block " + std::to_string(index) + " is not stored locally");
+  if (!s.bitfield.get(index)) {
+    return std::unexpected(Error{errc::block_not_available, "block " + std::to_string(index) + " is not stored locally", index});
+  }
   uint8_t raw[kIndexEntryBytes];
   HC_TRY(n, s.index_cache->read(index * kIndexEntryBytes, raw));
   IndexEntry e = format::decode_index_entry(raw);

@@ -24,19 +24,9 @@ const char* errc_name(errc e) {
   return "unknown_error";
 }
 
-namespace {
-class Category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "hypercore"; }
-  std::string message(int code) const override { return errc_name(static_cast<errc>(code)); }
-};
-}  // namespace
-
 const std::error_category& hypercore_category() {
-  static const Category category;
+  static const ErrcCategory<errc> category("hypercore");
   return category;
 }
-
-std::string Error::to_string() const { return std::string(errc_name(code)) + ": " + message; }
 
 }  // namespace hypercore

@@ -2,7 +2,9 @@
 // reference implementation's names so that logs and tests read the same on both sides.
 #pragma once
 
+#include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -35,20 +37,48 @@ inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), hy
 // Stable lower-case name of a code ("invalid_signature"), for logs, JSON and tests.
 const char* errc_name(errc e);
 
-struct Error {
-  errc code;
+// One error model for every module: each module has its own errc enum with an
+// error_category and an errc_name() overload, and its errors are BasicError<its errc>.
+// The fields callers act on are structured, so no code reads a message to decide.
+template <class Errc>
+struct BasicError {
+  Errc code;
   std::string message;  // names what failed and why, e.g. "block 17: not stored locally"
+  // The block (or node) index the failure is about, where there is one: a read that stops
+  // on a block this process does not hold sets it, and remote reads fetch exactly it.
+  std::optional<uint64_t> block = std::nullopt;
+  // The lower layer's code this error wraps, when it names the failure better than `code`
+  // (a remote read failing on a refused connect: io_error). Empty when there is none.
+  std::error_code cause = {};
 
   // "invalid_signature: block 17: ..." — what a command-line tool prints.
-  std::string to_string() const;
+  std::string to_string() const { return std::string(errc_name(code)) + ": " + message; }
+  std::error_code error_code() const { return make_error_code(code); }
 };
 
-template <class T>
-using Result = std::expected<T, Error>;
+using Error = BasicError<errc>;
 
-inline std::unexpected<Error> fail(errc code, std::string message) {
-  return std::unexpected<Error>(Error{code, std::move(message)});
+template <class T, class E = Error>
+using Result = std::expected<T, E>;
+
+// fail(code, message): the error of a Result, for any module's errc.
+template <class Errc>
+  requires std::is_error_code_enum_v<Errc>
+std::unexpected<BasicError<Errc>> fail(Errc code, std::string message) {
+  return std::unexpected<BasicError<Errc>>(BasicError<Errc>{code, std::move(message)});
 }
+
+// The error_category of a module's errc: its name, and errc_name() as each code's message.
+template <class Errc>
+class ErrcCategory final : public std::error_category {
+ public:
+  explicit ErrcCategory(const char* name) : name_(name) {}
+  const char* name() const noexcept override { return name_; }
+  std::string message(int code) const override { return errc_name(static_cast<Errc>(code)); }
+
+ private:
+  const char* name_;
+};
 
 }  // namespace hypercore
 

@@ -66,7 +66,8 @@ struct DirectoryStorageOptions {
   bool create_if_missing = true;
 };
 
-// Files under `root` (created if missing).
+// Files under `root`; a missing root is created, or fails with not_found when
+// options.create_if_missing is false.
 Result<std::shared_ptr<Storage>> open_directory_storage(const std::string& root, DirectoryStorageOptions options = {});
 // Everything in memory; lost when the last reference goes.
 std::shared_ptr<Storage> make_memory_storage();

@@ -28,6 +28,9 @@ class BeeServerImpl : public BeeServer {
     return ws_ ? std::optional<uint16_t>(ws_->port()) : std::nullopt;
   }
   const std::string& host() const override { return host_; }
+  std::optional<hypercore::PublicKey> swarm_key() const override {
+    return swarm_ ? std::optional<hypercore::PublicKey>(swarm_->public_key()) : std::nullopt;
+  }
   size_t peer_count() const override {
     return (swarm_ ? swarm_->connection_count() : tcp_->peer_count()) + (ws_ ? ws_->peer_count() : 0);
   }
@@ -94,10 +97,25 @@ hypercore::Result<std::unique_ptr<BeeServer>> serve_bee(boost::asio::io_context&
     so.host = server->host_;
     so.port = options.port;
     so.setup = setup;
+    const bool mirror = options.mirror_replica && !core.writable();
+    so.setup.replicator.download_all = mirror;
+    so.on_event = [shared](const swarm::SwarmEvent& e) {
+      using Kind = swarm::SwarmEvent::Kind;
+      if (!shared->on_event) return;
+      BeeServerEvent event;
+      if (e.kind == Kind::peer_found) event.kind = BeeServerEvent::Kind::peer_found;
+      else if (e.kind == Kind::peer_gone) event.kind = BeeServerEvent::Kind::peer_gone;
+      else if (e.kind == Kind::peer_rejected) event.kind = BeeServerEvent::Kind::peer_rejected;
+      else return;  // connections are reported by the handlers (connected, closed)
+      event.remote = e.remote;
+      event.peer_key = e.key;
+      shared->on_event(event);
+    };
     HC_TRY(opened, swarm::Swarm::open(io, std::move(so)));
     server->swarm_ = std::move(opened);
-    // Announce only: readers dial us; a writer has nobody to download from.
-    HC_CHECK(server->swarm_->join(core.discovery_key(), {.announce = true, .lookup = false}));
+    // Servers of one key meet each other (the swarm's planner has the lower key dial, so
+    // both sides look up); a writer's connections to mirrors feed them, a mirror's fill it.
+    HC_CHECK(server->swarm_->join(core.discovery_key(), {.announce = true, .lookup = true}));
   } else {
     ServerOptions so;
     so.host = server->host_;

@@ -32,12 +32,19 @@ class io_context;
 namespace net {
 
 struct BeeServerEvent {
-  enum class Kind { connected, closed };
+  enum class Kind {
+    connected,      // a reader connected
+    closed,         // ...and left
+    peer_found,     // swarm: discovery reported a peer for the key (`peer_key` set)
+    peer_gone,      // swarm: discovery lost it
+    peer_rejected,  // swarm: a peer we dialled proved another key (`peer_key`): dropped
+  };
   Kind kind = Kind::connected;
   std::string remote{};                   // "127.0.0.1:40123"
   std::optional<TransportError> error{};  // closed: why, unless it closed cleanly
   PeerCounters counters{};                // closed: what the connection carried
   uint64_t lookups_answered = 0;        // closed: extension asks answered
+  std::optional<hypercore::PublicKey> peer_key{};  // the swarm events: the peer's key
 };
 
 struct BeeServerOptions {
@@ -52,6 +59,11 @@ struct BeeServerOptions {
   std::optional<SwarmDiscovery> swarm{};
   // Answer the hyperbee extension. Default true (harmless on a core that is no bee).
   bool extension = true;
+  // With `swarm` the server also looks the key up and connects to the other servers of it
+  // (one connection per pair). A replica (a core without its secret key) then downloads
+  // the whole log from them (they may be ahead of it), so it can serve every block in
+  // turn. false: a replica serves only the blocks it holds. Default true.
+  bool mirror_replica = true;
   ReplicatorOptions replicator{};
   TransportOptions transport{};
   // Readers connecting and leaving (on the io_context's thread). Default: none.
@@ -65,6 +77,8 @@ class BeeServer {
   virtual std::optional<uint16_t> websocket_port() const = 0;
   virtual const std::string& host() const = 0;
   virtual size_t peer_count() const = 0;
+  // With `swarm`: the key peers know this server by (its Noise key). Else nullopt.
+  virtual std::optional<hypercore::PublicKey> swarm_key() const = 0;
   // Stops listening (and announcing: goodbyes are sent) and closes every connection;
   // idempotent. The io_context then runs out of work once the connections have ended.
   virtual void stop() = 0;

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,21 +51,28 @@ enum class RemoteQueryErrc {
   request_failed,           // request_block was refused (queue_full, channel_closed) or the peer failed
   read_failed,              // the local read failed for another reason (e.g. corrupt block)
 };
-const char* remote_query_errc_name(RemoteQueryErrc e);
 
-struct RemoteQueryError {
-  RemoteQueryErrc code;
-  std::string message;
-  // The hypercore code that names the failure best when the default mapping of `code`
-  // would not (to_hypercore_error): a read's own code, io_error for a refused connect, ...
-  std::optional<hypercore::errc> cause = std::nullopt;
-  std::string to_string() const { return std::string(remote_query_errc_name(code)) + ": " + message; }
-};
+}  // namespace net
+
+template <>
+struct std::is_error_code_enum<net::RemoteQueryErrc> : std::true_type {};
+
+namespace net {
+
+const char* errc_name(RemoteQueryErrc e);
+const std::error_category& remote_query_category();
+inline std::error_code make_error_code(RemoteQueryErrc e) { return {static_cast<int>(e), remote_query_category()}; }
+
+// `cause`, when set, is the hypercore code that names the failure best where the default
+// mapping of `code` would not (to_hypercore_error): a read's own code, io_error for a
+// refused connect, ...; `block` is the block the query stopped on, where there is one.
+using RemoteQueryError = hypercore::BasicError<RemoteQueryErrc>;
 
 // The error as a hypercore::Error, for APIs returning hypercore::Result (RemoteDatabase):
-// code = `cause` if set, else block_not_available for block_not_available and
-// request_timeout (the data did not arrive in time), io_error for request_failed, corrupt
-// for read_failed; message = to_string(), so the remote code's name stays in it.
+// code = `cause` if it is a hypercore code, else block_not_available for
+// block_not_available, timeout for request_timeout (the data did not arrive in time),
+// io_error for request_failed, corrupt for read_failed; message = to_string(), so the
+// remote code's name stays in it; `block` is kept.
 hypercore::Error to_hypercore_error(const RemoteQueryError& error);
 
 struct RemoteQueryOptions {
@@ -121,7 +129,8 @@ class RemoteBee;
 class RemoteQuery {
  public:
   enum class State { waiting, done };
-  using Result = std::variant<std::optional<bee::Entry>, std::vector<bee::Entry>, std::vector<bee::HistoryEntry>>;
+  // The result by kind of query (named so as not to shadow hypercore::Result).
+  using Answer = std::variant<std::optional<bee::Entry>, std::vector<bee::Entry>, std::vector<bee::HistoryEntry>>;
 
   ~RemoteQuery();
   RemoteQuery(const RemoteQuery&) = delete;
@@ -144,18 +153,22 @@ class RemoteQuery {
   enum class Kind { get, range, history };
   RemoteQuery(RemoteBee& remote, Kind kind, bee::Snapshot snapshot, RemoteQueryOptions options);
 
+  // Running (remote_query.cpp).
   hypercore::Result<bool> run_read();  // true: finished
   void ask_extension();
   std::expected<State, RemoteQueryError> finish(std::optional<RemoteQueryError> error);
-  std::expected<void, RemoteQueryError> fetch_for(uint64_t missing, TimePoint now);
+  std::expected<bool, RemoteQueryError> request_expected_keys(TimePoint now);
+  std::optional<RemoteQueryError> needed_failure();
   std::expected<void, RemoteQueryError> request(uint64_t seq, bool needed, TimePoint now);
-  void prefetch_children(const bee::Level& level, size_t child_index, TimePoint now,
-                         std::expected<void, RemoteQueryError>& status);
-  void prefetch_history(uint64_t missing, TimePoint now, std::expected<void, RemoteQueryError>& status);
   int64_t remaining_limit() const;
+  // Planning what goes with a missing block (remote_query_plan.cpp).
+  std::expected<void, RemoteQueryError> fetch_for(uint64_t missing, TimePoint now);
+  std::expected<void, RemoteQueryError> prefetch_children(const bee::Level& level, size_t child_index, TimePoint now);
+  std::expected<void, RemoteQueryError> prefetch_history(uint64_t missing, TimePoint now);
   bool key_beyond_end(uint64_t key_seq);
   std::set<uint64_t> search_keys(const bee::Level& level, uint64_t node_seq, ByteSpan target, TimePoint now);
   std::set<uint64_t> range_keys(const bee::Level& level, uint64_t node_seq, size_t from, TimePoint now);
+  std::function<std::optional<Bytes>(uint64_t)> held_key();
 
   RemoteBee& remote_;
   Kind kind_;
@@ -164,7 +177,7 @@ class RemoteQuery {
   Bytes key_;
   bee::Range range_;
   bee::HistoryRange history_range_;
-  Result result_;
+  Answer result_;
   RemoteQueryStats stats_;
   std::set<uint64_t> needed_;  // blocks the next retry needs
   // Prefetched children (seq -> node offsets): the keys the read will want of them are
@@ -199,16 +212,27 @@ class RemoteBee {
   uint64_t extension_blocks() const { return extension_blocks_; }
 
  private:
+  // What queries use of the engine: they never touch its maps.
   friend class RemoteQuery;
   struct KnownLevel {
     uint64_t seq;
     uint32_t offset;
     uint32_t depth;  // 0: the root
   };
+  bool held(uint64_t seq) const { return bee_.core().has(seq); }
+  uint64_t known_length() const { return bee_.core().length(); }
   // The decoded levels of block `seq` if it is held (decoded once, kept small: seqs only).
   const std::vector<bee::Level>* levels_of(uint64_t seq);
   std::optional<Bytes> key_of(uint64_t seq);
   void trim_decoded();
+  // The replicator's failure of block `seq` since it was last requested, if any.
+  const ReplicationError* failure(uint64_t seq) const;
+  // Requests `seq` unless it is pending: true if requested now.
+  std::expected<bool, ReplicationError> fetch(uint64_t seq, TimePoint now);
+  const std::vector<KnownLevel>& entered() const { return entered_; }
+  void remember_entered(KnownLevel level);
+  // Sends a query's extension request; its answers are taken while it waits.
+  bool ask_extension(RemoteQuery* asker, ByteSpan message);
 
   bee::Bee& bee_;
   Replicator& replicator_;

@@ -1,39 +1,26 @@
-// A remote bee over one connection, with asynchronous queries in Asio's completion-token
-// style (STYLE.md rule 5): async_open finds the peer (an address, TCP or WebSocket, or the
-// swarm by the key's discovery key: peer_source.hpp), opens a sparse in-memory replica of
-// the bee by its key and completes once the peer's length is known (at once for an empty
-// bee); async_get / async_range / async_history then run RemoteQuery (remote_bee.hpp),
-// which fetches only the blocks each read walks, each verified before use.
+// A remote bee over one connection: open() finds the peer (an address, TCP or WebSocket,
+// or the swarm by the key's discovery key: peer_source.hpp), opens a sparse in-memory
+// replica of the bee by its key and completes once the peer's length is known (at once
+// for an empty bee); run_query then runs a RemoteQuery (remote_bee.hpp), which fetches
+// only the blocks each read walks, each verified before use. These are callbacks; the
+// Asio completion-token forms (async_open_remote_bee, async_get, ... for coroutines,
+// futures or handlers, STYLE.md rule 5) are in remote_bee_async.hpp. This header has no
+// Asio in it, so code outside net/ (the `bee query` command) can use the client.
 //
 //   options.peer = net::TcpPeer{"127.0.0.1", 9000};   // or WebSocketPeer, SwarmDiscovery
-//   auto client = co_await net::async_open_remote_bee(io, options, asio::use_awaitable);
-//   auto entry = co_await (*client)->async_get(key, {}, asio::use_awaitable);
+//   net::RemoteBeeClient::open(io, options, [](auto client) { ... });
 //
-// Completion signatures carry one std::expected (no exception is thrown through a token):
-//   open:    void(std::expected<std::shared_ptr<RemoteBeeClient>, RemoteQueryError>)
-//   get:     void(std::expected<GetResult, RemoteQueryError>)
-//   range:   void(std::expected<RangeResult, RemoteQueryError>)
-//   history: void(std::expected<HistoryResult, RemoteQueryError>)
-// Each query has its own deadline (RemoteQueryOptions::deadline, or `timeout` here), and
-// wait=false fails at once with block_not_available. A connection that ends fails every
-// query in flight with request_failed. Results are at the replica's version when the query
-// starts; the replica follows the peer's appends (live). For a blocking API returning
-// hypercore::Result, see remote_database.hpp.
+// Each query has its own deadline (RemoteQueryOptions::deadline, or `query_timeout` here),
+// and wait=false fails at once with block_not_available. A connection that ends fails
+// every query in flight with request_failed. Results are at the replica's version when the
+// query starts; the replica follows the peer's appends (live). For a blocking API
+// returning hypercore::Result, see remote_database.hpp.
 //
-// Threading: everything runs on the io_context's thread; call the client from it. Handlers
-// are invoked through their associated executor (default: the io_context's). The client
-// keeps itself alive until async_open completes; then the caller's shared_ptr does:
+// Threading: everything runs on the io_context's thread; call the client from it. The
+// client keeps itself alive until open completes; then the caller's shared_ptr does:
 // dropping the last one stops the connection, and queries still in flight are abandoned
-// (their handlers are not called). close() ends the connection and fails them.
+// (their callbacks are not called). close() ends the connection and fails them.
 #pragma once
-
-#include <utility>  // before Asio (STYLE.md: Boost 1.74's awaitable.hpp needs it)
-
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <expected>
@@ -48,6 +35,10 @@
 #include "net/remote_bee.hpp"
 #include "net/swarm_discovery.hpp"
 #include "net/transport.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace net {
 
@@ -64,7 +55,9 @@ struct RemoteBeeClientOptions {
   std::chrono::milliseconds query_timeout{20000};
   ReplicatorOptions replicator{};
   TransportOptions transport{};
-  bee::BeeOptions bee{};  // cache size, encodings of the local Bee over the replica
+  // The local Bee over the replica: its cache size (encodings are the caller's: results are
+  // stored bytes; RemoteDatabase applies encodings and sub-databases).
+  bee::BeeOptions bee{};
 };
 
 struct GetResult {
@@ -92,10 +85,13 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   RemoteBeeClient(const RemoteBeeClient&) = delete;
   RemoteBeeClient& operator=(const RemoteBeeClient&) = delete;
 
-  // Callback forms; the async_ templates below wrap them. `query` is one of engine()'s.
+  // Callback forms; the async_ templates (remote_bee_async.hpp) wrap them. `query` is one
+  // of engine()'s.
   static void open(boost::asio::io_context& io, RemoteBeeClientOptions options, OpenCallback done);
   void run_query(std::unique_ptr<RemoteQuery> query, QueryCallback done);
 
+  // Asio's completion-token forms, defined in net/remote_bee_async.hpp (include it to call
+  // them; this header has no Asio in it).
   template <class Token>
   auto async_get(bee::Bytes key, RemoteQueryOptions options, Token&& token);
   template <class Token>
@@ -129,6 +125,7 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   void on_close(const std::optional<TransportError>& error);
   void on_open_timeout();
   void step_all();
+  void post_step();
   void schedule_tick();
   void finish_open(std::optional<RemoteQueryError> error);
   RemoteQueryOptions with_deadline(RemoteQueryOptions options) const;
@@ -147,81 +144,14 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   bool stream_open_ = false;
   bool channel_open_ = false;
   std::unique_ptr<RemoteBee> remote_;
-  boost::asio::steady_timer tick_timer_;
-  boost::asio::steady_timer open_timer_;
+  struct Timers;  // the tick and the open deadline (Asio timers, remote_bee_client.cpp)
+  std::unique_ptr<Timers> timers_;
   std::shared_ptr<RemoteBeeClient> self_;  // keeps the client alive while async_open runs
   OpenCallback open_done_;
   State state_ = State::connecting;
   std::vector<Running> running_;
   bool stepping_ = false;
+  bool step_posted_ = false;
 };
-
-// Completes with the client once the peer's length is known: its first upgrade, or its
-// sync when it has nothing we lack (an empty bee). Errors: a refused connect, a closed
-// connection or a failed handshake as request_failed (cause io_error; the message names
-// the address); a swarm that cannot start (bad bootstrap list, no multicast interface) as
-// request_failed with cause invalid_argument or io_error; the open deadline as
-// request_timeout naming the step it was waiting for (cause io_error while connecting or
-// in the handshake, not_found when no peer was found or the peer never opened the core,
-// block_not_available while waiting for its length).
-template <class Token>
-auto async_open_remote_bee(boost::asio::io_context& io, RemoteBeeClientOptions options, Token&& token) {
-  using Result = std::expected<std::shared_ptr<RemoteBeeClient>, RemoteQueryError>;
-  return boost::asio::async_initiate<Token, void(Result)>(
-      [&io](auto handler, RemoteBeeClientOptions opts) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        RemoteBeeClient::open(io, std::move(opts), [h, &io](Result r) {
-          auto ex = boost::asio::get_associated_executor(*h, io.get_executor());
-          boost::asio::dispatch(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-        });
-      },
-      token, std::move(options));
-}
-
-namespace detail {
-// Runs `query` on `client` and completes `token` with make(query) or the query's error.
-template <class Value, class Token, class Make>
-auto async_run(RemoteBeeClient& client, boost::asio::io_context& io, std::unique_ptr<RemoteQuery> query, Make make,
-               Token&& token) {
-  using Result = std::expected<Value, RemoteQueryError>;
-  return boost::asio::async_initiate<Token, void(Result)>(
-      [&client, &io, make](auto handler, std::unique_ptr<RemoteQuery> q) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        client.run_query(std::move(q), [h, &io, make](std::expected<void, RemoteQueryError> status, RemoteQuery& done) {
-          Result r = status ? Result(make(done)) : Result(std::unexpected(status.error()));
-          auto ex = boost::asio::get_associated_executor(*h, io.get_executor());
-          boost::asio::dispatch(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-        });
-      },
-      token, std::move(query));
-}
-}  // namespace detail
-
-template <class Token>
-auto RemoteBeeClient::async_get(bee::Bytes key, RemoteQueryOptions options, Token&& token) {
-  auto q = remote_->get(key, with_deadline(options));
-  return detail::async_run<GetResult>(
-      *this, io_, std::move(q),
-      [](RemoteQuery& done) { return GetResult{done.entry(), done.stats(), done.version()}; },
-      std::forward<Token>(token));
-}
-
-template <class Token>
-auto RemoteBeeClient::async_range(bee::Range range, RemoteQueryOptions options, Token&& token) {
-  auto q = remote_->range(range, with_deadline(options));
-  return detail::async_run<RangeResult>(
-      *this, io_, std::move(q),
-      [](RemoteQuery& done) { return RangeResult{done.entries(), done.stats(), done.version()}; },
-      std::forward<Token>(token));
-}
-
-template <class Token>
-auto RemoteBeeClient::async_history(bee::HistoryRange range, RemoteQueryOptions options, Token&& token) {
-  auto q = remote_->history(range, with_deadline(options));
-  return detail::async_run<HistoryResult>(
-      *this, io_, std::move(q),
-      [](RemoteQuery& done) { return HistoryResult{done.history(), done.stats(), done.version()}; },
-      std::forward<Token>(token));
-}
 
 }  // namespace net

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "hypercore/id.hpp"
-#include "net/remote_bee_client.hpp"
+#include "net/remote_bee_async.hpp"
 
 namespace net {
 

@@ -11,7 +11,7 @@
 
 namespace net {
 
-const char* replication_errc_name(ReplicationErrc e) {
+const char* errc_name(ReplicationErrc e) {
   switch (e) {
     case ReplicationErrc::invalid_capability: return "invalid_capability";
     case ReplicationErrc::invalid_proof: return "invalid_proof";
@@ -26,6 +26,11 @@ const char* replication_errc_name(ReplicationErrc e) {
     case ReplicationErrc::storage_failed: return "storage_failed";
   }
   return "unknown";
+}
+
+const std::error_category& replication_category() {
+  static const hypercore::ErrcCategory<ReplicationErrc> category("replication");
+  return category;
 }
 
 Replicator::Replicator(hypercore::Core& core, Mux& mux, NoiseRole noise_role, ReplicatorOptions options)

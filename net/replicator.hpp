@@ -60,13 +60,19 @@ enum class ReplicationErrc {
   queue_full,              // request_block beyond max_pending
   storage_failed,          // Core::apply failed locally (the peer is not blamed)
 };
-const char* replication_errc_name(ReplicationErrc e);
 
-struct ReplicationError {
-  ReplicationErrc code;
-  std::string message;
-  std::string to_string() const { return std::string(replication_errc_name(code)) + ": " + message; }
-};
+}  // namespace net
+
+template <>
+struct std::is_error_code_enum<net::ReplicationErrc> : std::true_type {};
+
+namespace net {
+
+const char* errc_name(ReplicationErrc e);
+const std::error_category& replication_category();
+inline std::error_code make_error_code(ReplicationErrc e) { return {static_cast<int>(e), replication_category()}; }
+
+using ReplicationError = hypercore::BasicError<ReplicationErrc>;
 
 struct ReplicatorOptions {
   // Requests we keep outstanding to this peer. Default 32 (Node keeps up to 48 on TCP);

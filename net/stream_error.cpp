@@ -2,7 +2,7 @@
 
 namespace net {
 
-const char* stream_errc_name(StreamErrc e) {
+const char* errc_name(StreamErrc e) {
   switch (e) {
     case StreamErrc::handshake_failed: return "handshake_failed";
     case StreamErrc::invalid_header: return "invalid_header";
@@ -16,16 +16,8 @@ const char* stream_errc_name(StreamErrc e) {
   return "unknown";
 }
 
-namespace {
-class StreamCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "secret_stream"; }
-  std::string message(int ev) const override { return stream_errc_name(static_cast<StreamErrc>(ev)); }
-};
-}  // namespace
-
 const std::error_category& stream_category() {
-  static const StreamCategory category;
+  static const hypercore::ErrcCategory<StreamErrc> category("secret_stream");
   return category;
 }
 

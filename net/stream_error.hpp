@@ -4,9 +4,10 @@
 // has one ("Invalid header message received" -> invalid_header).
 #pragma once
 
-#include <expected>
 #include <string>
 #include <system_error>
+
+#include "hypercore/error.hpp"
 
 namespace net {
 
@@ -21,27 +22,27 @@ enum class StreamErrc {
   closed,                // the connection already failed
 };
 
-// Stable lower-case name ("invalid_stream_id") for logs and tests.
-const char* stream_errc_name(StreamErrc e);
-
-const std::error_category& stream_category();
-inline std::error_code make_error_code(StreamErrc e) { return {static_cast<int>(e), stream_category()}; }
-
-struct StreamError {
-  StreamErrc code;
-  std::string message;  // what failed, e.g. "transport frame 3: authentication failed"
-
-  std::string to_string() const { return std::string(stream_errc_name(code)) + ": " + message; }
-};
-
-template <class T>
-using StreamResult = std::expected<T, StreamError>;
-
-inline std::unexpected<StreamError> stream_fail(StreamErrc code, std::string message) {
-  return std::unexpected<StreamError>(StreamError{code, std::move(message)});
-}
-
 }  // namespace net
 
 template <>
 struct std::is_error_code_enum<net::StreamErrc> : std::true_type {};
+
+namespace net {
+
+// Stable lower-case name ("invalid_stream_id") for logs and tests.
+const char* errc_name(StreamErrc e);
+
+const std::error_category& stream_category();
+inline std::error_code make_error_code(StreamErrc e) { return {static_cast<int>(e), stream_category()}; }
+
+// message: what failed, e.g. "transport frame 3: authentication failed".
+using StreamError = hypercore::BasicError<StreamErrc>;
+
+template <class T>
+using StreamResult = hypercore::Result<T, StreamError>;
+
+inline std::unexpected<StreamError> stream_fail(StreamErrc code, std::string message) {
+  return hypercore::fail(code, std::move(message));
+}
+
+}  // namespace net

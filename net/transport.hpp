@@ -41,13 +41,19 @@ enum class TransportErrc {
   session_failed,     // the PeerSession failed (protocol error, bad proof, ...)
   stopped,            // stop() on the Peer or its Server
 };
-const char* transport_errc_name(TransportErrc e);
 
-struct TransportError {
-  TransportErrc code;
-  std::string message;
-  std::string to_string() const { return std::string(transport_errc_name(code)) + ": " + message; }
-};
+}  // namespace net
+
+template <>
+struct std::is_error_code_enum<net::TransportErrc> : std::true_type {};
+
+namespace net {
+
+const char* errc_name(TransportErrc e);
+const std::error_category& transport_category();
+inline std::error_code make_error_code(TransportErrc e) { return {static_cast<int>(e), transport_category()}; }
+
+using TransportError = hypercore::BasicError<TransportErrc>;
 
 struct TransportOptions {
   // From the start of the connection (connect included) until the Noise handshake is
@@ -130,6 +136,6 @@ class Server {
 };
 
 template <class T>
-using TransportResult = std::expected<T, TransportError>;
+using TransportResult = hypercore::Result<T, TransportError>;
 
 }  // namespace net

@@ -1,15 +1,13 @@
-// `bee serve` and `bee clone`: replication over TCP (and WebSocket) with the net/
-// transports; with --swarm, serve also announces the discovery key (net::swarm::Swarm: on
-// mDNS with --lan, on the HyperDHT without, both with --lan --bootstrap) and clone finds its
-// peer there. The event loop is net::EventLoop, so
-// no Asio header is included here.
+// `bee serve` and `bee clone`: replication over TCP (and WebSocket). serve is
+// net::serve_bee with messages; with --swarm it also announces the discovery key (on mDNS
+// with --lan, on the HyperDHT without, both with --lan --bootstrap) and clone finds its
+// peer there. The event loop is net::EventLoop, so no Asio header is included here.
 // `bee query` is in query_command.cpp and listed here. See docs/cli.md "Replication".
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -22,7 +20,7 @@
 #include "bee/messages.hpp"
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
-#include "net/bee_extension.hpp"
+#include "net/bee_server.hpp"
 #include "net/event_loop.hpp"
 #include "net/swarm.hpp"
 #include "net/tcp_transport.hpp"
@@ -70,101 +68,69 @@ int run_serve(const Invocation& inv) {
   auto core = Core::open(*storage);
   if (!core) return report_error(inv, core.error());
 
+  // The server is the library's (net::serve_bee); this command adds the messages.
   net::EventLoop loop;
-  net::ServerOptions options;
+  net::BeeServerOptions options;
   options.host = host;
   options.port = *port;
-  options.setup.cores = {core->get()};
-  // A bee's readers ask for lookup paths with the hyperbee extension: one responder per
-  // connection (each has its own flood budget).
+  options.websocket_port = ws_port;
+  if (swarm_choice->swarm) {
+    options.swarm = net::SwarmDiscovery{.mode = swarm_mode(*swarm_choice), .bootstrap = swarm_choice->bootstrap};
+  }
+  // A bee's readers ask for lookup paths with the hyperbee extension; other cores have none.
   bool is_bee = false;
   if ((*core)->length() > 0 && (*core)->has(0)) {
     auto block0 = (*core)->get(0);
     is_bee = block0 && bee::decode_header(*block0).has_value();
   }
-  std::map<net::Peer*, std::unique_ptr<net::BeeExtensionResponder>> responders;
-  options.setup.handlers.on_open = [&](net::Peer& peer) {
-    std::fprintf(stderr, "bee serve: peer %s connected\n", peer.remote().c_str());
-    if (is_bee) responders[&peer] = std::make_unique<net::BeeExtensionResponder>(**core);
-  };
-  options.setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent& e) {
-    auto it = responders.find(&peer);
-    if (it == responders.end() || e.core == net::SessionEvent::kSessionEvent) return;
-    it->second->on_event(e.event, peer.session().replicator(e.core), net::Clock::now());
-  };
-  options.setup.handlers.on_close = [&](net::Peer& peer, const std::optional<net::TransportError>& error) {
-    std::string answered;
-    if (auto it = responders.find(&peer); it != responders.end()) {
-      answered = ", lookups answered " + std::to_string(it->second->asks_answered());
-      responders.erase(it);
-    }
-    std::fprintf(stderr, "bee serve: peer %s closed (%s; %s%s)\n", peer.remote().c_str(),
-                 error ? error->to_string().c_str() : "ok", counters_text(peer.counters()).c_str(), answered.c_str());
-  };
-  // Without --swarm a plain listener; with it the Swarm's, which also announces the
-  // discovery key (mDNS, the DHT), looks it up, and dials the peers it finds (same handlers).
-  std::unique_ptr<net::Server> tcp;
-  std::unique_ptr<net::swarm::Swarm> swarm;
-  if (swarm_choice->swarm) {
-    net::swarm::SwarmOptions swarm_options;
-    swarm_options.mode = swarm_mode(*swarm_choice);
-    swarm_options.bootstrap = swarm_choice->bootstrap;
-    swarm_options.host = host;
-    swarm_options.port = *port;
-    swarm_options.setup = options.setup;
-    // A replica on the swarm mirrors the whole log from the peers it meets (they may be
-    // ahead of it), so that it can serve every block in turn.
-    swarm_options.setup.replicator.download_all = !(*core)->writable();
-    swarm_options.on_event = [](const net::swarm::SwarmEvent& e) {
-      using Kind = net::swarm::SwarmEvent::Kind;
-      if (e.kind == Kind::peer_found || e.kind == Kind::peer_gone) {
-        std::fprintf(stderr, "bee serve: %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
-                     e.key ? to_hex(*e.key).c_str() : "?", e.remote.c_str());
-      } else if (e.kind == Kind::peer_rejected) {
-        std::fprintf(stderr, "bee serve: %s answered as %s, not as the peer we dialled: disconnected\n",
-                     e.remote.c_str(), e.key ? to_hex(*e.key).c_str() : "?");
+  options.extension = is_bee;
+  options.on_event = [&](const net::BeeServerEvent& e) {
+    using Kind = net::BeeServerEvent::Kind;
+    const std::string peer_key = e.peer_key ? to_hex(*e.peer_key) : "?";
+    switch (e.kind) {
+      case Kind::connected:
+        std::fprintf(stderr, "bee serve: peer %s connected\n", e.remote.c_str());
+        break;
+      case Kind::closed: {
+        std::string answered = is_bee ? ", lookups answered " + std::to_string(e.lookups_answered) : "";
+        std::fprintf(stderr, "bee serve: peer %s closed (%s; %s%s)\n", e.remote.c_str(),
+                     e.error ? e.error->to_string().c_str() : "ok", counters_text(e.counters).c_str(), answered.c_str());
+        break;
       }
-    };
-    auto opened = net::swarm::Swarm::open(loop.context(), std::move(swarm_options));
-    if (!opened) return report_error(inv, opened.error());
-    swarm = std::move(*opened);
-    auto topic = (*core)->discovery_key();
-    if (auto joined = swarm->join(topic, {.announce = true, .lookup = true}); !joined) {
-      return report_error(inv, joined.error());
+      case Kind::peer_found:
+      case Kind::peer_gone:
+        std::fprintf(stderr, "bee serve: %s %s at %s\n", e.kind == Kind::peer_found ? "found" : "lost",
+                     peer_key.c_str(), e.remote.c_str());
+        break;
+      case Kind::peer_rejected:
+        std::fprintf(stderr, "bee serve: %s answered as %s, not as the peer we dialled: disconnected\n",
+                     e.remote.c_str(), peer_key.c_str());
+        break;
     }
-  } else {
-    auto listening = net::listen_tcp(loop.context(), options);
-    if (!listening) return transport_error(inv, listening.error().to_string());
-    tcp = std::move(*listening);
-  }
-  const uint16_t tcp_port = swarm ? swarm->port() : tcp->port();
-  std::unique_ptr<net::Server> ws;
-  if (ws_port) {
-    options.port = *ws_port;
-    auto listening = net::listen_websocket(loop.context(), options);
-    if (!listening) return transport_error(inv, listening.error().to_string());
-    ws = std::move(*listening);
-  }
+  };
+  auto server = net::serve_bee(loop.context(), **core, std::move(options));
+  if (!server) return report_error(inv, server.error());
+  const uint16_t tcp_port = (*server)->port();
 
   JsonObject info;
   info.string("key", to_hex((*core)->key()))
       .string("discoveryKey", to_hex((*core)->discovery_key()))
       .string("host", host)
       .number("port", tcp_port);
-  if (ws) {
-    info.number("wsPort", ws->port());
+  if (auto ws = (*server)->websocket_port()) {
+    info.number("wsPort", *ws);
   } else {
     info.null("wsPort");
   }
   info.number("length", (*core)->length());
-  if (swarm) info.string("swarm", swarm_mode_name(*swarm_choice)).string("peerKey", to_hex(swarm->public_key()));
+  if (auto peer_key = (*server)->swarm_key()) {
+    info.string("swarm", swarm_mode_name(*swarm_choice)).string("peerKey", to_hex(*peer_key));
+  }
   print(info.str() + "\n");
   std::fflush(stdout);
 
   auto stop_all = [&] {
-    if (tcp) tcp->stop();
-    if (swarm) swarm->close();
-    if (ws) ws->stop();
+    (*server)->stop();
     loop.cancel_waits();
   };
   loop.on_signals({SIGINT, SIGTERM}, [&](int signal) {

@@ -48,7 +48,7 @@ class BlockStore {
   // A tree node of a block the caller is appending, made with what it knows of the keys'
   // bytes (the others are looked up), and cached by remember() once the block is in the
   // core: the next writes descend into those nodes and would otherwise read them back.
-  NodeRef make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, bool own_deletion,
+  NodeRef make_node(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key, OwnKey own,
                     std::vector<CachedNode::KeyBytes>& keys);
   void remember(const NodeRef& node);
   // Drops a cached node or entry (the writer's superseded nodes: only older versions can

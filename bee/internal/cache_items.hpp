@@ -101,6 +101,19 @@ class CachedEntry : public CacheItem {
   bool deletion_ = false;
 };
 
+// What block `seq` tells a get for its own key at its node `offset` (the reference's
+// shortcut: "the block that wrote this node answers for its own key").
+enum class OwnKey : uint8_t {
+  deleted,    // the block deleted the key: absent (sound: after a later put of the key,
+              // every node on its search path was written by that put or later)
+  below,      // this node holds the key, or a node of the same block under it does: the
+              // key is in this subtree, so the block's entry is the answer
+  elsewhere,  // neither (a split's other half): says nothing; the search goes on. Here
+              // hyperbee 2.27.3 answers with the block's entry even after the key was
+              // deleted (docs/bee.md, "Where we differ from the reference").
+};
+OwnKey own_key_at(const NodeBlock& block, uint64_t seq, size_t offset);
+
 // Level `offset` of block `seq`: key seqs, children and, for every key whose block is before
 // `seq` (always, in a well-formed tree) and decodes, its bytes and (up to kMaxInlineValue)
 // its value, so a scan or a get reads one allocation per node instead of one per entry
@@ -121,9 +134,9 @@ class CachedNode : public CacheItem {
   static KeyBytes bytes_of(const CachedEntry& e) { return {true, e.key(), e.has_value(), true, e.value()}; }
 
   // `keys[i]` is what is known of key i (copied; values up to kMaxInlineValue). `own_key`
-  // and `own_deletion` describe block `seq` itself.
+  // is block `seq`'s own key and `own` what it tells for it here (own_key_at).
   static Handle<CachedNode> make(uint64_t seq, uint32_t offset, const Level& level, ByteSpan own_key,
-                                 bool own_deletion, std::span<const KeyBytes> keys);
+                                 OwnKey own, std::span<const KeyBytes> keys);
 
   uint64_t offset() const { return level(); }
   size_t key_count() const { return key_count_; }
@@ -166,9 +179,9 @@ class CachedNode : public CacheItem {
   }
   uint64_t child_seq(size_t i) const { return seqs()[key_count_ + 2 * i]; }
   uint64_t child_offset(size_t i) const { return seqs()[key_count_ + 2 * i + 1]; }
-  // The writing block's own key and whether that block is a delete (the get shortcut).
+  // The writing block's own key and what it tells a get for it here (the shortcut).
   ByteSpan own_key() const { return {key_bytes(), own_key_size_}; }
-  bool own_deletion() const { return own_deletion_; }
+  OwnKey own() const { return own_; }
 
  private:
   friend class CacheItem;
@@ -198,13 +211,14 @@ class CachedNode : public CacheItem {
   uint32_t child_count_ = 0;
   uint32_t own_key_size_ = 0;
   uint32_t key_area_ = 0;  // bytes of the own key and the keys
-  bool own_deletion_ = false;
+  OwnKey own_ = OwnKey::elsewhere;
 };
 
 using EntryRef = Handle<CachedEntry>;
 
 // Spec §2.4: no value, and the block's own seq is in none of its levels.
 bool is_deletion_block(const NodeBlock& block, uint64_t seq);
+
 using NodeRef = Handle<CachedNode>;
 
 inline void CacheItem::release() const {

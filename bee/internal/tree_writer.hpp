@@ -31,7 +31,7 @@ class TreeWriter {
   // A lookup that sees the pending operations of the open batch.
   Result<std::optional<Entry>> get(ByteSpan key);
 
-  struct State;
+  class State;
 
  private:
   std::unique_ptr<State> state_;

@@ -6,6 +6,7 @@
 
 #include "hypercore/crypto.hpp"
 #include "net/dht/internal/query.hpp"
+#include "net/dht/internal/request_io.hpp"
 
 namespace net::dht {
 
@@ -37,7 +38,7 @@ DhtNode::DhtNode(DhtNodeOptions options, SendFn send, Millis now)
       rng_(seed_of(options_.seed)),
       table_(std::make_unique<RoutingTable>(random_bytes<32>(rng_), options_.k)),
       tokens_(random_bytes<64>(rng_)),
-      io_(send_, static_cast<uint16_t>(rng_()), now) {
+      io_(std::make_unique<detail::RequestIo>(send_, static_cast<uint16_t>(rng_()), now)) {
   firewalled_ = options_.firewalled;
   adaptive_ = !options_.ephemeral.has_value();
   tick_ = 1 + rng_() % 64;  // 0 means "never" in the node records
@@ -51,7 +52,7 @@ DhtNode::DhtNode(DhtNodeOptions options, SendFn send, Millis now)
     firewalled_ = false;
     table_ = std::make_unique<RoutingTable>(node_id(*options_.known_address), options_.k);
   }
-  io_.on_timeout = [this](const detail::RequestIo::Outgoing& r) {
+  io_->on_timeout = [this](const detail::RequestIo::Outgoing& r) {
     stats_.timeouts++;
     if (r.to_id) remove_node(*r.to_id);
   };
@@ -59,14 +60,18 @@ DhtNode::DhtNode(DhtNodeOptions options, SendFn send, Millis now)
 
 DhtNode::~DhtNode() = default;
 
+size_t DhtNode::inflight_requests() const { return io_->inflight(); }
+uint64_t DhtNode::transmissions() const { return io_->transmissions(); }
+
 uint64_t DhtNode::send_request(Request message, const Ipv4Address& to, std::optional<NodeId> to_id, int retries,
-                               detail::RequestIo::OnReply on_reply, detail::RequestIo::OnError on_error,
-                               detail::RequestIo::OnCycle on_cycle, Socket socket, bool force) {
+                               std::function<void(const detail::ReplyEvent&)> on_reply,
+                               std::function<void(detail::RequestFailure)> on_error, std::function<void()> on_cycle,
+                               Socket socket, bool force) {
   if (sends_id(socket)) message.id = id();
   detail::RequestIo::Outgoing out{std::move(message), to,     to_id,
                                   socket,             retries, std::move(on_reply),
                                   std::move(on_error), std::move(on_cycle)};
-  return io_.send(std::move(out), now_, force);
+  return io_->send(std::move(out), now_, force);
 }
 
 void DhtNode::request(const Ipv4Address& to, bool internal, uint32_t command, std::optional<NodeId> target,
@@ -246,7 +251,7 @@ void DhtNode::on_response_message(const Response& response, const Ipv4Address& f
   if (response.id && *response.id == node_id(from)) from_id = response.id;
   bool external = socket != request_socket();
   detail::ReplyEvent event{response, from, from_id, socket};
-  bool matched = io_.on_reply(event, [&] { add_node_from_network(!external, from, from_id, response.to); });
+  bool matched = io_->on_reply(event, [&] { add_node_from_network(!external, from, from_id, response.to); });
   if (!matched) stats_.dropped_datagrams++;
 }
 

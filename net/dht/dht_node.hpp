@@ -16,7 +16,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/dht/internal/request_io.hpp"
 #include "net/dht/messages.hpp"
 #include "net/dht/nat_sampler.hpp"
 #include "net/dht/query.hpp"
@@ -26,8 +25,11 @@
 
 namespace net::dht {
 
-namespace detail {
+namespace detail {  // net/dht/internal/ (not installed)
 class Query;
+class RequestIo;
+struct ReplyEvent;
+enum class RequestFailure;
 }
 
 struct DhtNodeOptions {
@@ -115,8 +117,8 @@ class DhtNode {
   const RoutingTable& table() const { return *table_; }
   const NatSampler& nat() const { return nat_; }
   const DhtStats& stats() const { return stats_; }
-  size_t inflight_requests() const { return io_.inflight(); }
-  uint64_t transmissions() const { return io_.transmissions(); }
+  size_t inflight_requests() const;
+  uint64_t transmissions() const;
   uint64_t tick() const { return tick_; }
   // The latest time passed in (what request hooks such as HyperDht run at).
   Millis now() const { return now_; }
@@ -132,8 +134,9 @@ class DhtNode {
 
   // Sends a request from the socket our firewall state says (client while firewalled).
   uint64_t send_request(Request message, const Ipv4Address& to, std::optional<NodeId> to_id, int retries,
-                        detail::RequestIo::OnReply on_reply, detail::RequestIo::OnError on_error,
-                        detail::RequestIo::OnCycle on_cycle, Socket socket, bool force = false);
+                        std::function<void(const detail::ReplyEvent&)> on_reply,
+                        std::function<void(detail::RequestFailure)> on_error, std::function<void()> on_cycle,
+                        Socket socket, bool force = false);
   void send_plain(const Ipv4Address& to, bool internal, uint32_t command, std::optional<NodeId> target,
                   std::optional<hypercore::Bytes> value, std::optional<NodeId> token, ReplyFn on_reply,
                   FailFn on_fail);
@@ -181,7 +184,7 @@ class DhtNode {
   std::mt19937_64 rng_;
   std::unique_ptr<RoutingTable> table_;
   TokenStore tokens_;
-  detail::RequestIo io_;
+  std::unique_ptr<detail::RequestIo> io_;  // behind a pointer: its header is internal
   NatSampler nat_;
   DhtStats stats_;
   std::vector<std::shared_ptr<detail::Query>> queries_;

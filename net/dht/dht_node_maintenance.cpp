@@ -5,6 +5,7 @@
 
 #include "net/dht/dht_node.hpp"
 #include "net/dht/internal/query.hpp"
+#include "net/dht/internal/request_io.hpp"
 
 namespace net::dht {
 
@@ -12,7 +13,7 @@ using hypercore::Bytes;
 
 void DhtNode::advance(Millis now) {
   if (now > now_) now_ = now;
-  int drains = io_.advance(now_);
+  int drains = io_->advance(now_);
   for (int i = 0; i < drains; i++) {
     if (--rotate_in_ > 0) continue;
     rotate_in_ = kRotateSecretsDrains;
@@ -37,7 +38,7 @@ void DhtNode::advance(Millis now) {
 
 Millis DhtNode::next_wakeup() const {
   Millis next = next_tick_at_;
-  if (auto io = io_.next_wakeup()) next = std::min(next, *io);
+  if (auto io = io_->next_wakeup()) next = std::min(next, *io);
   for (const auto& d : delayed_) next = std::min(next, d.at);
   return next;
 }
@@ -77,7 +78,7 @@ void DhtNode::ping_some() {
     return;
   }
   std::sort(by_age.begin(), by_age.end(), [](auto* a, auto* b) { return a->touched < b->touched; });
-  int count = io_.inflight() > 2 ? 3 : 5;
+  int count = io_->inflight() > 2 ? 3 : 5;
   if (tick_ - by_age.front()->pinged < kRecentNode) count = 2;
   std::vector<NodeId> to_check;
   size_t i = 0;
@@ -103,7 +104,7 @@ void DhtNode::background_query(const NodeId& target, QueryDataFn on_data, QueryD
   auto weak = std::make_shared<std::weak_ptr<detail::Query>>();
   auto data = [this, weak, full, background, on_data = std::move(on_data)](const QueryReply& r) {
     // Yield to other traffic: full width only while little else is in flight.
-    if (auto q = weak->lock()) q->set_concurrency(io_.inflight() < 3 ? full : background);
+    if (auto q = weak->lock()) q->set_concurrency(io_->inflight() < 3 ? full : background);
     if (on_data) on_data(r);
   };
   *weak = start_query(target, std::move(options), std::move(data), std::move(on_done));

@@ -1,4 +1,5 @@
 #include "net/dht/internal/query.hpp"
+#include "net/dht/internal/request_io.hpp"
 
 #include <algorithm>
 

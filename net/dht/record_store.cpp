@@ -1,5 +1,7 @@
 #include "net/dht/record_store.hpp"
 
+#include "net/dht/internal/generation_cache.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -44,15 +46,25 @@ uint64_t seed_or_random(uint64_t seed) {
 
 }  // namespace
 
+// Records keyed by target || public key; forward entries, bumps, mutable and immutable
+// values each in their own bounded cache.
+struct RecordStore::Caches {
+  detail::GenerationCache<hypercore::Bytes> records;
+  detail::GenerationCache<ForwardEntry> forwards;
+  detail::GenerationCache<uint64_t> bumps;
+  detail::GenerationCache<hypercore::Bytes> mutables;
+  detail::GenerationCache<hypercore::Bytes> immutables;
+};
+
 RecordStore::RecordStore(RecordStoreOptions options, Millis now)
     : options_(std::move(options)),
       rng_(seed_or_random(options_.seed)),
-      records_(options_.records, now),
-      forwards_(options_.forwards, now),
-      bumps_(options_.records, now),
-      mutables_(options_.mutables, now),
-      immutables_(options_.immutables, now) {
-  records_.set_on_evict([this](const std::string& key) {
+      caches_(std::make_unique<Caches>(Caches{{options_.records, now},
+                                              {options_.forwards, now},
+                                              {options_.records, now},
+                                              {options_.mutables, now},
+                                              {options_.immutables, now}})) {
+  caches_->records.set_on_evict([this](const std::string& key) {
     auto it = by_target_.find(key.substr(0, 32));
     if (it == by_target_.end()) return;
     it->second.erase(key.substr(32));
@@ -60,12 +72,20 @@ RecordStore::RecordStore(RecordStoreOptions options, Millis now)
   });
 }
 
+RecordStore::~RecordStore() = default;
+size_t RecordStore::record_count() const { return caches_->records.size(); }
+size_t RecordStore::forward_count() const { return caches_->forwards.size(); }
+size_t RecordStore::mutable_count() const { return caches_->mutables.size(); }
+size_t RecordStore::immutable_count() const { return caches_->immutables.size(); }
+RecordStore::RecordStore(RecordStore&&) noexcept = default;
+RecordStore& RecordStore::operator=(RecordStore&&) noexcept = default;
+
 void RecordStore::advance(Millis now) {
-  records_.advance(now);
-  forwards_.advance(now);
-  bumps_.advance(now);
-  mutables_.advance(now);
-  immutables_.advance(now);
+  caches_->records.advance(now);
+  caches_->forwards.advance(now);
+  caches_->bumps.advance(now);
+  caches_->mutables.advance(now);
+  caches_->immutables.advance(now);
 }
 
 uint64_t RecordStore::wall_now() const {
@@ -76,11 +96,11 @@ uint64_t RecordStore::wall_now() const {
 }
 
 size_t RecordStore::stored_bytes() const {
-  return records_.bytes() + forwards_.bytes() + mutables_.bytes() + immutables_.bytes();
+  return caches_->records.bytes() + caches_->forwards.bytes() + caches_->mutables.bytes() + caches_->immutables.bytes();
 }
 
 size_t RecordStore::records_from(const Ipv4Address& source) const {
-  return records_.source_entries(source_of(source));
+  return caches_->records.source_entries(source_of(source));
 }
 
 StoreReply RecordStore::handle(const Request& r, const Ipv4Address& from, const NodeId& our_id, Millis now) {
@@ -113,30 +133,30 @@ std::vector<Bytes> RecordStore::records(const Hash& target, size_t n) {
     keys.resize(n);
   }
   for (const auto* pk : keys) {
-    if (const Bytes* rec = records_.get(key_of(target) + *pk, false)) out.push_back(*rec);
+    if (const Bytes* rec = caches_->records.get(key_of(target) + *pk, false)) out.push_back(*rec);
   }
   return out;
 }
 
-const ForwardEntry* RecordStore::forward(const Hash& target) { return forwards_.get(key_of(target), true); }
+const ForwardEntry* RecordStore::forward(const Hash& target) { return caches_->forwards.get(key_of(target), true); }
 
 uint64_t RecordStore::bump(const Hash& target) {
-  const uint64_t* b = bumps_.get(key_of(target), true);
+  const uint64_t* b = caches_->bumps.get(key_of(target), true);
   return b ? *b : 0;
 }
 
 void RecordStore::unannounce(const Hash& target, const hypercore::PublicKey& pk) {
-  if (hash_target(pk) == target) forwards_.erase(key_of(target));
-  records_.erase(key_of(target, pk));
+  if (hash_target(pk) == target) caches_->forwards.erase(key_of(target));
+  caches_->records.erase(key_of(target, pk));
 }
 
 std::optional<Bytes> RecordStore::mutable_value(const Hash& target) {
-  const Bytes* v = mutables_.get(key_of(target), true);
+  const Bytes* v = caches_->mutables.get(key_of(target), true);
   return v ? std::optional<Bytes>(*v) : std::nullopt;
 }
 
 std::optional<Bytes> RecordStore::immutable_value(const Hash& target) {
-  const Bytes* v = immutables_.get(key_of(target), true);
+  const Bytes* v = caches_->immutables.get(key_of(target), true);
   return v ? std::optional<Bytes>(*v) : std::nullopt;
 }
 
@@ -163,7 +183,7 @@ void RecordStore::add_record(const Hash& target, const hypercore::PublicKey& pk,
     return;
   }
   size_t bytes = record.size() + 64;
-  auto put = records_.put(t + key_of(pk), std::move(record), source, bytes, true);
+  auto put = caches_->records.put(t + key_of(pk), std::move(record), source, bytes, true);
   if (put == detail::GenerationCache<Bytes>::Put::refused) {
     stats_.refused++;
     return;
@@ -187,14 +207,14 @@ StoreReply RecordStore::on_announce(const Request& r, const Ipv4Address& from, c
     // A server announcing itself: FIND_PEER answers with it and handshakes are relayed to
     // the address the announce came from.
     size_t bytes = record.size() + 6 + 32;
-    if (forwards_.put(key_of(target), ForwardEntry{from, std::move(record)}, source_of(from), bytes, false) ==
+    if (caches_->forwards.put(key_of(target), ForwardEntry{from, std::move(record)}, source_of(from), bytes, false) ==
         detail::GenerationCache<ForwardEntry>::Put::refused)
       stats_.refused++;
-    records_.erase(key_of(target, ann->peer->public_key));
+    caches_->records.erase(key_of(target, ann->peer->public_key));
   } else {
     uint64_t current = bump(target);
     if (ann->bump > current && ann->bump <= wall_now() + kMaxBumpDrift)
-      bumps_.put(key_of(target), ann->bump, source_of(from), 8, false);
+      caches_->bumps.put(key_of(target), ann->bump, source_of(from), 8, false);
     add_record(target, ann->peer->public_key, std::move(record), source_of(from));
   }
   return bare_reply();
@@ -218,7 +238,7 @@ StoreReply RecordStore::on_mutable_put(const Request& r, const Ipv4Address& from
   // An empty value is compact-encoding's null, which the reference rejects.
   if (put->value.empty() || !verify_mutable(put->signature, put->seq, put->value, put->public_key)) return drop();
   std::string k = key_of(*r.target);
-  if (const Bytes* local = mutables_.get(k, true)) {
+  if (const Bytes* local = caches_->mutables.get(k, true)) {
     auto existing = decode_mutable_record(*local);
     if (existing) {
       if (!existing->value.empty() && existing->seq == put->seq && existing->value != put->value)
@@ -228,7 +248,7 @@ StoreReply RecordStore::on_mutable_put(const Request& r, const Ipv4Address& from
   }
   Bytes stored = encode_mutable_record(MutableRecord{put->seq, std::move(put->value), put->signature});
   size_t bytes = stored.size() + 32;
-  if (mutables_.put(k, std::move(stored), source_of(from), bytes, false) ==
+  if (caches_->mutables.put(k, std::move(stored), source_of(from), bytes, false) ==
       detail::GenerationCache<Bytes>::Put::refused)
     stats_.refused++;  // still answered: the reference would have stored it
   return reply();
@@ -238,7 +258,7 @@ StoreReply RecordStore::on_mutable_get(const Request& r) {
   if (!r.target || !r.value) return drop();
   auto seq = decode_seq(*r.value);
   if (!seq) return drop();
-  const Bytes* value = mutables_.get(key_of(*r.target), true);
+  const Bytes* value = caches_->mutables.get(key_of(*r.target), true);
   if (!value) return reply();
   auto local = decode_mutable_record(*value);
   if (!local || local->seq < *seq) return reply();
@@ -249,7 +269,7 @@ StoreReply RecordStore::on_immutable_put(const Request& r, const Ipv4Address& fr
   if (!r.target || !r.token || !r.value) return drop();
   if (hash_target(*r.value) != *r.target) return drop();
   size_t bytes = r.value->size() + 32;
-  if (immutables_.put(key_of(*r.target), *r.value, source_of(from), bytes, false) ==
+  if (caches_->immutables.put(key_of(*r.target), *r.value, source_of(from), bytes, false) ==
       detail::GenerationCache<Bytes>::Put::refused)
     stats_.refused++;
   return reply();
@@ -257,7 +277,7 @@ StoreReply RecordStore::on_immutable_put(const Request& r, const Ipv4Address& fr
 
 StoreReply RecordStore::on_immutable_get(const Request& r) {
   if (!r.target) return drop();
-  const Bytes* value = immutables_.get(key_of(*r.target), true);
+  const Bytes* value = caches_->immutables.get(key_of(*r.target), true);
   return value ? reply(*value) : reply();
 }
 

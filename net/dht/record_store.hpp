@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -20,20 +21,20 @@
 #include <unordered_set>
 #include <vector>
 
+#include "net/dht/generation_limits.hpp"
 #include "net/dht/hyperdht_messages.hpp"
-#include "net/dht/internal/generation_cache.hpp"
 #include "net/dht/messages.hpp"
 
 namespace net::dht {
 
 struct RecordStoreOptions {
   // Announce records (all targets together) and forward entries; reference maxSize 65536.
-  detail::GenerationLimits records{65536, 20 * 60 * 1000, 32u << 20, 1024};
-  detail::GenerationLimits forwards{65536, 20 * 60 * 1000, 16u << 20, 1024};
+  GenerationLimits records{65536, 20 * 60 * 1000, 32u << 20, 1024};
+  GenerationLimits forwards{65536, 20 * 60 * 1000, 16u << 20, 1024};
   // Mutable and immutable values: reference maxSize/2 and 48 h; values are up to a datagram,
   // so the byte budget is what bounds memory here.
-  detail::GenerationLimits mutables{32768, 48ull * 60 * 60 * 1000, 32u << 20, 1024};
-  detail::GenerationLimits immutables{32768, 48ull * 60 * 60 * 1000, 32u << 20, 1024};
+  GenerationLimits mutables{32768, 48ull * 60 * 60 * 1000, 32u << 20, 1024};
+  GenerationLimits immutables{32768, 48ull * 60 * 60 * 1000, 32u << 20, 1024};
   // Records of one target (ours; the reference bounds only the total). A topic with more
   // announcers than this keeps the earliest ones until they expire.
   size_t max_records_per_target = 4096;
@@ -64,6 +65,9 @@ struct RecordStoreStats {
 class RecordStore {
  public:
   RecordStore(RecordStoreOptions options, Millis now);
+  ~RecordStore();
+  RecordStore(RecordStore&&) noexcept;
+  RecordStore& operator=(RecordStore&&) noexcept;
 
   // Answers one non-internal request addressed to the node `our_id`; `from` is its source.
   // Commands it does not store (handshakes, plugins) are not_handled; malformed, unsigned or
@@ -83,10 +87,10 @@ class RecordStore {
   std::optional<hypercore::Bytes> immutable_value(const hypercore::Hash& target);
 
   // Sizes, for tests and monitoring.
-  size_t record_count() const { return records_.size(); }
-  size_t forward_count() const { return forwards_.size(); }
-  size_t mutable_count() const { return mutables_.size(); }
-  size_t immutable_count() const { return immutables_.size(); }
+  size_t record_count() const;
+  size_t forward_count() const;
+  size_t mutable_count() const;
+  size_t immutable_count() const;
   size_t target_count() const { return by_target_.size(); }
   size_t stored_bytes() const;
   size_t records_from(const Ipv4Address& source) const;
@@ -107,13 +111,12 @@ class RecordStore {
 
   RecordStoreOptions options_;
   std::mt19937_64 rng_;
-  // Records keyed by target || public key, with an index of public keys per target.
-  detail::GenerationCache<hypercore::Bytes> records_;
+  // The bounded caches of records, forwards, bumps, mutable and immutable values
+  // (record_store.cpp; behind a pointer so this header needs no internal one).
+  struct Caches;
+  std::unique_ptr<Caches> caches_;
+  // An index of the public keys with a record, per target.
   std::unordered_map<std::string, std::unordered_set<std::string>> by_target_;
-  detail::GenerationCache<ForwardEntry> forwards_;
-  detail::GenerationCache<uint64_t> bumps_;
-  detail::GenerationCache<hypercore::Bytes> mutables_;
-  detail::GenerationCache<hypercore::Bytes> immutables_;
   RecordStoreStats stats_;
 };
 

@@ -15,7 +15,7 @@
 
 namespace net {
 
-const char* transport_errc_name(TransportErrc e) {
+const char* errc_name(TransportErrc e) {
   switch (e) {
     case TransportErrc::listen_failed: return "listen_failed";
     case TransportErrc::connect_failed: return "connect_failed";
@@ -26,6 +26,11 @@ const char* transport_errc_name(TransportErrc e) {
     case TransportErrc::stopped: return "stopped";
   }
   return "unknown";
+}
+
+const std::error_category& transport_category() {
+  static const hypercore::ErrcCategory<TransportErrc> category("transport");
+  return category;
 }
 
 }  // namespace net

@@ -17,6 +17,7 @@
 #include "hypercore/core.hpp"
 #include "hypercore/crypto.hpp"
 #include "hypercore/storage.hpp"
+#include "tests/support/expect_errc.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace {
@@ -129,10 +130,7 @@ TEST(BeeTraceInterop, HostileExtensionBytesFailCleanly) {
     auto bytes = hypercore::from_hex(hex);
     ASSERT_TRUE(bytes);
     auto m = bee::decode_extension(*bytes);
-    EXPECT_FALSE(m.has_value()) << hex;
-    if (!m) {
-      EXPECT_EQ(m.error().code, hypercore::errc::corrupt) << hex;
-    }
+    EXPECT_ERRC(m, hypercore::errc::corrupt) << hex;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "hypercore/core.hpp"
 #include "hypercore/crypto.hpp"
 #include "hypercore/storage.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -229,7 +230,7 @@ TEST(BeeWrite, Spec94TwentyPutBatch) {
   {
     bee::Batch batch = f.db->batch();
     for (int i = 0; i < 20; ++i) {
-      char key[8], value[8];
+      char key[16], value[16];
       std::snprintf(key, sizeof key, "k%02d", i);
       std::snprintf(value, sizeof value, "v%d", i);
       ASSERT_TRUE(batch.put(hypercore::as_bytes(key), hypercore::as_bytes(value)).value());
@@ -386,11 +387,9 @@ TEST(BeeWrite, WritesAreRefusedWhileABatchIsOpen) {
   Fixture f;
   bee::Batch batch = f.db->batch();
   auto put = f.db->put(b("a"), v("1"));
-  ASSERT_FALSE(put.has_value());
-  EXPECT_EQ(put.error().code, hypercore::errc::invalid_argument);
+  ASSERT_ERRC(put, hypercore::errc::invalid_argument);
   auto del = f.db->del(b("a"));
-  ASSERT_FALSE(del.has_value());
-  EXPECT_EQ(del.error().code, hypercore::errc::invalid_argument);
+  ASSERT_ERRC(del, hypercore::errc::invalid_argument);
   bee::Batch second = f.db->batch();  // only one batch may be open
   EXPECT_FALSE(second.put(b("x"), v("1")).has_value());
   EXPECT_TRUE(batch.put(b("a"), v("1")).value());

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "bee/database.hpp"
+#include "tests/support/expect_errc.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
@@ -74,17 +75,13 @@ TEST(Database, WithoutCreateIfMissingAMissingOrEmptyFolderIsNotFound) {
   options.create_if_missing = false;
   std::string missing = dir / "missing";
   auto r = Database::open(missing, options);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::not_found);
-  EXPECT_TRUE(contains(r.error().message, missing)) << r.error().message;
+  ASSERT_ERRC_MSG(r, errc::not_found, missing);
   EXPECT_FALSE(std::filesystem::exists(missing));
 
   std::string empty = dir / "empty";
   std::filesystem::create_directory(empty);
   r = Database::open(empty, options);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::not_found);
-  EXPECT_TRUE(contains(r.error().message, empty)) << r.error().message;
+  ASSERT_ERRC_MSG(r, errc::not_found, empty);
   EXPECT_TRUE(std::filesystem::is_empty(empty));
 }
 
@@ -100,9 +97,7 @@ TEST(Database, ErrorIfExistsRefusesAnExistingDatabase) {
   }
   auto before = files_under(path);
   auto r = Database::open(path, options);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::already_exists);
-  EXPECT_TRUE(contains(r.error().message, path)) << r.error().message;
+  ASSERT_ERRC_MSG(r, errc::already_exists, path);
   EXPECT_EQ(files_under(path), before);
 }
 
@@ -114,13 +109,11 @@ TEST(Database, APathThatIsAFileIsAnInvalidArgument) {
     DatabaseOptions options;
     options.read_only = read_only;
     auto r = Database::open(path, options);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, errc::invalid_argument);
+    ASSERT_ERRC(r, errc::invalid_argument);
     EXPECT_TRUE(contains(r.error().message, path) && contains(r.error().message, "is a file")) << r.error().message;
   }
   auto empty = Database::open("");
-  ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error().code, errc::invalid_argument);
+  ASSERT_ERRC(empty, errc::invalid_argument);
 }
 
 TEST(Database, ReopenSeesEarlierWritesAndKeepsItsKey) {
@@ -183,16 +176,14 @@ TEST(Database, ReadOnlyNeverCreatesAnything) {
   options.read_only = true;
   std::string missing = dir / "missing";
   auto r = Database::open(missing, options);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::not_found);
+  ASSERT_ERRC(r, errc::not_found);
   EXPECT_TRUE(contains(r.error().message, missing) && contains(r.error().message, "read-only")) << r.error().message;
   EXPECT_FALSE(std::filesystem::exists(missing));
 
   std::string empty = dir / "empty";
   std::filesystem::create_directory(empty);
   r = Database::open(empty, options);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::not_found);
+  ASSERT_ERRC(r, errc::not_found);
   EXPECT_TRUE(std::filesystem::is_empty(empty));
 }
 
@@ -212,18 +203,14 @@ TEST(Database, ReadOnlyRefusesWritesAndChangesNothingOnDisk) {
     uint64_t version = (*db)->version();
 
     auto put = (*db)->put("a", "changed");
-    ASSERT_FALSE(put);
-    EXPECT_EQ(put.error().code, errc::session_not_writable);
-    EXPECT_TRUE(contains(put.error().message, "read-only")) << put.error().message;
+    ASSERT_ERRC_MSG(put, errc::session_not_writable, "read-only");
     auto del = (*db)->del("b");
-    ASSERT_FALSE(del);
-    EXPECT_EQ(del.error().code, errc::session_not_writable);
+    ASSERT_ERRC(del, errc::session_not_writable);
     auto batch = (*db)->db().batch();
     ASSERT_TRUE(batch.has_value()) << batch.error().to_string();
     ASSERT_TRUE(batch->put(hypercore::as_bytes("c"), hypercore::as_bytes("3")).has_value());
     auto flushed = batch->flush();
-    ASSERT_FALSE(flushed);
-    EXPECT_EQ(flushed.error().code, errc::session_not_writable);
+    ASSERT_ERRC(flushed, errc::session_not_writable);
 
     // The refused writes left the database as it was, in memory too.
     EXPECT_EQ((*db)->version(), version);
@@ -251,9 +238,7 @@ TEST(Database, ReadOnlyOpensShareAFolderButNotWithAWriterInThisProcess) {
     auto writer = Database::open(path);
     ASSERT_TRUE(writer.has_value()) << writer.error().to_string();
     auto reader = Database::open(path, read_only);
-    ASSERT_FALSE(reader);
-    EXPECT_EQ(reader.error().code, errc::locked);
-    EXPECT_TRUE(contains(reader.error().message, "open for writing by another process")) << reader.error().message;
+    ASSERT_ERRC_MSG(reader, errc::locked, "open for writing by another process");
   }
   auto first = Database::open(path, read_only);
   auto second = Database::open(path, read_only);
@@ -262,9 +247,7 @@ TEST(Database, ReadOnlyOpensShareAFolderButNotWithAWriterInThisProcess) {
   EXPECT_EQ((*first)->get("b").value(), "2");
   EXPECT_EQ((*second)->get("b").value(), "2");
   auto writer = Database::open(path);
-  ASSERT_FALSE(writer);
-  EXPECT_EQ(writer.error().code, errc::locked);
-  EXPECT_TRUE(contains(writer.error().message, "open read-only")) << writer.error().message;
+  ASSERT_ERRC_MSG(writer, errc::locked, "open read-only");
 }
 
 // database_holder running with pipes to its stdin and stdout; killed if still running when
@@ -366,14 +349,9 @@ TEST(Database, OpenWhileAnotherProcessWritesFailsWithLockedAndNamesTheWriter) {
   DatabaseOptions read_only;
   read_only.read_only = true;
   auto reader = Database::open(path, read_only);
-  ASSERT_FALSE(reader);
-  EXPECT_EQ(reader.error().code, errc::locked);
-  EXPECT_TRUE(contains(reader.error().message, "database " + path + " is open for writing by another process"))
-      << reader.error().message;
+  EXPECT_ERRC_MSG(reader, errc::locked, "database " + path + " is open for writing by another process");
   auto second_writer = Database::open(path);
-  ASSERT_FALSE(second_writer);
-  EXPECT_EQ(second_writer.error().code, errc::locked);
-  EXPECT_TRUE(contains(second_writer.error().message, "open for writing")) << second_writer.error().message;
+  EXPECT_ERRC_MSG(second_writer, errc::locked, "open for writing");
   EXPECT_EQ(files_under(path), before);  // the refused opens wrote nothing
 
   // Once the writer has closed, a reader sees everything it wrote.
@@ -403,9 +381,7 @@ TEST(Database, AWriterIsRefusedWhileAnotherProcessReads) {
   ASSERT_TRUE(second_reader.has_value()) << second_reader.error().to_string();
   ASSERT_TRUE((*second_reader)->close().has_value());
   auto writer = Database::open(path);
-  ASSERT_FALSE(writer);
-  EXPECT_EQ(writer.error().code, errc::locked);
-  EXPECT_TRUE(contains(writer.error().message, "open read-only")) << writer.error().message;
+  ASSERT_ERRC_MSG(writer, errc::locked, "open read-only");
 
   reader.release();
   EXPECT_EQ(reader.read_line(kChildWait), "closed");
@@ -433,8 +409,7 @@ TEST(Database, InMemoryWorksAndIsLostWhenDestroyed) {
   DatabaseOptions read_only;
   read_only.read_only = true;
   auto r = Database::open_in_memory(read_only);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  ASSERT_ERRC(r, errc::invalid_argument);
 }
 
 TEST(Database, EncodingsApply) {
@@ -447,14 +422,12 @@ TEST(Database, EncodingsApply) {
   ASSERT_TRUE((*db)->put("doc", R"({"b": 1, "a" : 2.50})").has_value());
   EXPECT_EQ((*db)->get("doc").value(), R"({"b":1,"a":2.5})");  // stored as JSON.stringify writes it
   auto bad = (*db)->put("doc", "{not json");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, errc::invalid_argument);
+  ASSERT_ERRC(bad, errc::invalid_argument);
 
   // utf-8 keys (the default) refuse bytes that are not UTF-8; binary takes anything.
   std::string not_utf8("\xff\xfe", 2);
   auto refused = (*db)->put(not_utf8, "1");
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, errc::invalid_argument);
+  ASSERT_ERRC(refused, errc::invalid_argument);
   options.key_encoding = bee::Encoding::binary;
   options.value_encoding = bee::Encoding::binary;
   auto binary = Database::open_in_memory(options);
@@ -511,8 +484,7 @@ TEST(Database, KeyPairSignsANewDatabaseAndMustSignAnExistingOne) {
   ASSERT_TRUE((*same)->close().has_value());
   options.key_pair = hypercore::KeyPair::random();
   auto other = Database::open(path, options);
-  ASSERT_FALSE(other);
-  EXPECT_EQ(other.error().code, errc::invalid_argument);
+  ASSERT_ERRC(other, errc::invalid_argument);
 }
 
 TEST(Database, CloseIsIdempotentAndLaterCallsFailClosed) {
@@ -524,11 +496,9 @@ TEST(Database, CloseIsIdempotentAndLaterCallsFailClosed) {
   ASSERT_TRUE((*db)->close().has_value());
   ASSERT_TRUE((*db)->close().has_value());
   auto put = (*db)->put("k", "w");
-  ASSERT_FALSE(put);
-  EXPECT_EQ(put.error().code, errc::closed);
+  ASSERT_ERRC(put, errc::closed);
   auto get = (*db)->get("k");
-  ASSERT_FALSE(get);
-  EXPECT_EQ(get.error().code, errc::closed);
+  ASSERT_ERRC(get, errc::closed);
   // Closing released the folder: it opens again while the closed object still exists.
   auto again = Database::open(path);
   ASSERT_TRUE(again.has_value()) << again.error().to_string();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bee/encoding.hpp"
+#include "tests/support/expect_errc.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace {
@@ -60,7 +61,7 @@ TEST(Encoding, NamesAndRoundTrips) {
   EXPECT_EQ(*bee::parse_encoding("utf8"), Encoding::utf8);
   EXPECT_EQ(bee::encoding_name(*bee::parse_encoding("utf-8")), "utf-8");
   EXPECT_EQ(*bee::parse_encoding("json"), Encoding::json);
-  EXPECT_EQ(bee::parse_encoding("hex").error().code, hypercore::errc::invalid_argument);
+  EXPECT_ERRC(bee::parse_encoding("hex"), hypercore::errc::invalid_argument);
 
   hypercore::Bytes raw = {0x00, 0xff, 0x80};
   EXPECT_EQ(*bee::encode(Encoding::binary, raw), raw);
@@ -71,7 +72,7 @@ TEST(Encoding, NamesAndRoundTrips) {
   EXPECT_EQ(bee::utf8_sanitize(as_bytes("a\xe2\x82z\xed\xa0\x80")),
             "a\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(to_hex(*bee::encode(Encoding::json, as_bytes("{ \"k\" : 1.0 }"))), to_hex(as_bytes("{\"k\":1}")));
-  EXPECT_EQ(bee::decode(Encoding::json, as_bytes("{")).error().code, hypercore::errc::corrupt);
+  EXPECT_ERRC(bee::decode(Encoding::json, as_bytes("{")), hypercore::errc::corrupt);
 }
 
 // ---------------------------------------------------------------- generated cases

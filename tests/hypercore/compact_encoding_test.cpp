@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "hypercore/compact_encoding.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -45,8 +46,7 @@ TEST(CompactEncoding, UintBoundaries) {
     for (size_t len = 0; len < bytes.size(); len++) {
       cenc::Decoder t(ByteSpan(bytes).first(len), "test");
       auto r = t.uint();
-      ASSERT_FALSE(r) << hex << " cut to " << len;
-      EXPECT_EQ(r.error().code, errc::corrupt);
+      ASSERT_ERRC(r, errc::corrupt) << hex << " cut to " << len;
     }
   }
 }
@@ -101,8 +101,7 @@ TEST(CompactEncoding, BuffersAndStrings) {
   // A length past the end fails without reading.
   for (const char* hex : {"01", "0501020304", "fdffff00", "ffffffffffffffffff00"}) {
     auto r = cenc::Decoder(*from_hex(hex), "test").buffer();
-    ASSERT_FALSE(r) << hex;
-    EXPECT_EQ(r.error().code, errc::corrupt);
+    ASSERT_ERRC(r, errc::corrupt) << hex;
   }
 }
 
@@ -116,8 +115,7 @@ TEST(CompactEncoding, ArrayLimits) {
   Bytes over = *from_hex("fe01001000");
   over.resize(over.size() + cenc::kMaxArrayLength + 1, 0);
   auto r = cenc::Decoder(over, "test").array_length(1);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, errc::corrupt);
+  ASSERT_ERRC(r, errc::corrupt);
 
   // Counts the remaining bytes cannot hold fail before anything is allocated.
   EXPECT_FALSE(cenc::Decoder(*from_hex("03aabb"), "t").array_length(1));
@@ -137,8 +135,7 @@ TEST(CompactEncoding, ErrorsNameWhatAndWhere) {
   EXPECT_NE(r.error().message.find("oplog entry"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("byte 1"), std::string::npos) << r.error().message;
   auto end = cenc::Decoder(bytes, "x").expect_end();
-  ASSERT_FALSE(end);
-  EXPECT_EQ(end.error().code, errc::corrupt);
+  ASSERT_ERRC(end, errc::corrupt);
 }
 
 }  // namespace

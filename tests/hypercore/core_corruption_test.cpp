@@ -8,6 +8,7 @@
 
 #include "hypercore/core.hpp"
 #include "hypercore/fault_storage.hpp"
+#include "tests/support/expect_errc.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hypercore;
@@ -52,7 +53,7 @@ void check_never_wrong(const std::shared_ptr<FaultStorage>& storage, uint64_t wr
     if (b) {
       ASSERT_EQ(*b, block_content(i)) << what << ": block " << i << " returned wrong bytes";
     } else {
-      ASSERT_EQ(b.error().code, errc::corrupt) << what << ": block " << i << ": " << b.error().to_string();
+      ASSERT_ERRC(b, errc::corrupt) << what << ": block " << i;
     }
   }
   auto v = (*core)->verify();
@@ -114,9 +115,7 @@ TEST(CoreCorruption, BothHeaderSlotsBadIsANamedError) {
   for (size_t i = 0; i < header.size(); i += 4096) header[i] ^= 0xff;  // both slots' magic
   ASSERT_TRUE(storage->set_contents("header", header));
   auto core = Core::open(storage);
-  ASSERT_FALSE(core);
-  EXPECT_EQ(core.error().code, errc::corrupt);
-  EXPECT_NE(core.error().message.find("header"), std::string::npos) << core.error().message;
+  ASSERT_ERRC_MSG(core, errc::corrupt, "header");
 }
 
 TEST(CoreCorruption, DamagedLogRecordBeforeIntactOnesIsCorruptNotTruncated) {
@@ -136,8 +135,7 @@ TEST(CoreCorruption, DamagedLogRecordBeforeIntactOnesIsCorruptNotTruncated) {
       }
     }
   } else {
-    EXPECT_EQ(core.error().code, errc::corrupt);
-    EXPECT_NE(core.error().message.find("log"), std::string::npos);
+    EXPECT_ERRC_MSG(core, errc::corrupt, "log");
     // ... and a refused open must not have cut the log.
     EXPECT_EQ(storage->contents("log").value().size(), size_before);
   }
@@ -168,15 +166,13 @@ TEST(CoreCorruption, DirectoryStoreWithDamagedFileFailsCleanly) {
     if (b) {
       EXPECT_EQ(*b, block_content(i));
     } else {
-      EXPECT_EQ(b.error().code, errc::corrupt);
-      EXPECT_NE(b.error().message.find(dir.path()), std::string::npos) << b.error().message;
+      EXPECT_ERRC_MSG(b, errc::corrupt, dir.path());
       saw_corrupt = true;
     }
   }
   EXPECT_TRUE(saw_corrupt);
   auto verified = (*core)->verify();
-  ASSERT_FALSE(verified);
-  EXPECT_EQ(verified.error().code, errc::corrupt);
+  ASSERT_ERRC(verified, errc::corrupt);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "hypercore/core.hpp"
 #include "hypercore/fault_storage.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace hypercore;
 
@@ -54,7 +55,7 @@ TEST(CoreReplica, UpgradeThenSparseBlocksThenFull) {
   EXPECT_EQ(replica->signature(), writer->signature());
   EXPECT_EQ(replica->byte_length(), writer->byte_length());
   EXPECT_FALSE(replica->has(7));
-  EXPECT_EQ(replica->get(7).error().code, errc::block_not_available);
+  EXPECT_ERRC(replica->get(7), errc::block_not_available);
 
   for (uint64_t i : {7u, 49u, 0u, 31u}) {
     auto moved = transfer(*writer, *replica, block_request(*replica, i));
@@ -122,12 +123,12 @@ TEST(CoreReplica, TamperedProofsAreRejectedAndNothingIsStored) {
 
   auto proof = *writer->proof(block_request(*replica, 12));
   proof.block->value[0] ^= 1;
-  EXPECT_EQ(replica->verify_proof(proof).error().code, errc::invalid_proof);
+  EXPECT_ERRC(replica->verify_proof(proof), errc::invalid_proof);
 
   proof = *writer->proof(block_request(*replica, 12));
   ASSERT_FALSE(proof.block->nodes.empty());
   proof.block->nodes.back().hash[3] ^= 0x80;
-  EXPECT_EQ(replica->verify_proof(proof).error().code, errc::invalid_proof);
+  EXPECT_ERRC(replica->verify_proof(proof), errc::invalid_proof);
   EXPECT_FALSE(replica->has(12));
 
   // An upgrade signed by someone else.

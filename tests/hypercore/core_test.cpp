@@ -7,6 +7,7 @@
 #include <map>
 
 #include "hypercore/core.hpp"
+#include "tests/support/expect_errc.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace hypercore;
@@ -60,7 +61,7 @@ TEST(Core, TruncateMatchesSpec) {
             "5a02d32f6f08771f6b36bb97b86502010ce5841fa8ee1a1b789fc5dcf083f97d"
             "8c4821a492d056d604e8c0bf535033f2500cb83896963f9bca680b99cb275409");
   EXPECT_EQ(str(core->get(2).value()), "x");
-  EXPECT_EQ(core->get(3).error().code, errc::out_of_range);
+  EXPECT_ERRC(core->get(3), errc::out_of_range);
   ASSERT_TRUE(core->truncate(0));
   EXPECT_EQ(core->fork(), 2u);
   EXPECT_TRUE(core->signature().empty());
@@ -112,16 +113,15 @@ TEST(Core, ReopenWithoutCloseReplaysTheLog) {
 TEST(Core, CreateRefusesAnExistingCoreAndOpenNeedsOne) {
   auto storage = make_memory_storage();
   { auto core = std::move(*Core::create(storage, seed_key_pair(1))); ASSERT_TRUE(core->close()); }
-  EXPECT_EQ(Core::create(storage, seed_key_pair(2)).error().code, errc::already_exists);
-  EXPECT_EQ(Core::open(make_memory_storage()).error().code, errc::not_found);
+  EXPECT_ERRC(Core::create(storage, seed_key_pair(2)), errc::already_exists);
+  EXPECT_ERRC(Core::open(make_memory_storage()), errc::not_found);
 }
 
 TEST(Core, SecondOpenOfTheSameCoreIsRefused) {
   auto storage = make_memory_storage();
   auto first = std::move(*Core::create(storage, seed_key_pair(1)));
   auto second = Core::open(storage);
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().code, errc::locked);
+  ASSERT_ERRC(second, errc::locked);
 }
 
 // Every file of a directory storage, by name.
@@ -161,11 +161,8 @@ TEST(Core, ReadOnlyOpenReplaysTheLogInMemoryAndWritesNothing) {
   EXPECT_EQ(str((*core)->get(14).value()), "block 14");
   EXPECT_TRUE((*core)->verify());
   auto append = (*core)->append(as_bytes("no"));
-  ASSERT_FALSE(append);
-  EXPECT_EQ(append.error().code, errc::session_not_writable);
-  EXPECT_NE(append.error().message.find("read-only"), std::string::npos) << append.error().message;
-  ASSERT_FALSE((*core)->truncate(3));
-  EXPECT_EQ((*core)->truncate(3).error().code, errc::session_not_writable);
+  ASSERT_ERRC_MSG(append, errc::session_not_writable, "read-only");
+  ASSERT_ERRC((*core)->truncate(3), errc::session_not_writable);
   EXPECT_TRUE((*core)->flush());
   EXPECT_TRUE((*core)->close());
   EXPECT_EQ(files_of(dir.path()), before);
@@ -185,9 +182,7 @@ TEST(Core, ReadOnlyOpensShareTheLockButNotWithAWriter) {
     auto writer = Core::create(storage, seed_key_pair(5));
     ASSERT_TRUE(writer.has_value()) << writer.error().to_string();
     auto refused = Core::open(storage, read_only);
-    ASSERT_FALSE(refused);
-    EXPECT_EQ(refused.error().code, errc::locked);
-    EXPECT_NE(refused.error().message.find("open for writing"), std::string::npos) << refused.error().message;
+    ASSERT_ERRC_MSG(refused, errc::locked, "open for writing");
     ASSERT_TRUE((*writer)->close());  // releases the lock
 
     auto first = Core::open(storage, read_only);
@@ -195,9 +190,7 @@ TEST(Core, ReadOnlyOpensShareTheLockButNotWithAWriter) {
     ASSERT_TRUE(first.has_value()) << first.error().to_string();
     ASSERT_TRUE(second.has_value()) << second.error().to_string();
     auto blocked = Core::open(storage);
-    ASSERT_FALSE(blocked);
-    EXPECT_EQ(blocked.error().code, errc::locked);
-    EXPECT_NE(blocked.error().message.find("open read-only"), std::string::npos) << blocked.error().message;
+    ASSERT_ERRC_MSG(blocked, errc::locked, "open read-only");
     first->reset();
     ASSERT_FALSE(Core::open(storage));  // the second reader still holds it
     second->reset();
@@ -211,11 +204,9 @@ TEST(Core, ReadOnlyIsAnOptionOfOpenOnly) {
   options.read_only = true;
   auto storage = make_memory_storage();
   auto created = Core::create(storage, seed_key_pair(1), options);
-  ASSERT_FALSE(created);
-  EXPECT_EQ(created.error().code, errc::invalid_argument);
+  ASSERT_ERRC(created, errc::invalid_argument);
   auto replica = Core::open_replica(storage, seed_key_pair(1).public_key, options);
-  ASSERT_FALSE(replica);
-  EXPECT_EQ(replica.error().code, errc::invalid_argument);
+  ASSERT_ERRC(replica, errc::invalid_argument);
   EXPECT_FALSE(*storage->exists("header"));
 }
 
@@ -241,14 +232,13 @@ TEST(Core, ManyCoresInOneStorage) {
 TEST(Core, ErrorsNameWhatFailed) {
   auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
   auto r = core->get(3);
-  EXPECT_EQ(r.error().code, errc::out_of_range);
-  EXPECT_NE(r.error().message.find("block 3"), std::string::npos);
+  EXPECT_ERRC_MSG(r, errc::out_of_range, "block 3");
   CoreOptions o;
   o.max_block_size = 4;
   auto small = std::move(*Core::create(make_memory_storage(), seed_key_pair(1), o));
-  EXPECT_EQ(small->append(as_bytes("too long")).error().code, errc::block_too_large);
+  EXPECT_ERRC(small->append(as_bytes("too long")), errc::block_too_large);
   EXPECT_EQ(small->length(), 0u);
-  EXPECT_EQ(core->truncate(5).error().code, errc::out_of_range);
+  EXPECT_ERRC(core->truncate(5), errc::out_of_range);
 }
 
 TEST(Core, ReplicaWithoutSecretKeyIsNotWritable) {
@@ -256,8 +246,8 @@ TEST(Core, ReplicaWithoutSecretKeyIsNotWritable) {
   auto replica = Core::open_replica(make_memory_storage(), writer->key());
   ASSERT_TRUE(replica) << replica.error().to_string();
   EXPECT_FALSE((*replica)->writable());
-  EXPECT_EQ((*replica)->append(as_bytes("x")).error().code, errc::session_not_writable);
-  EXPECT_EQ((*replica)->get(0).error().code, errc::block_not_available);
+  EXPECT_ERRC((*replica)->append(as_bytes("x")), errc::session_not_writable);
+  EXPECT_ERRC((*replica)->get(0), errc::block_not_available);
 }
 
 TEST(Core, KeyPairOptionMakesAStoreWithoutSecretWritable) {
@@ -266,7 +256,7 @@ TEST(Core, KeyPairOptionMakesAStoreWithoutSecretWritable) {
   { auto replica = std::move(*Core::open_replica(storage, kp.public_key)); ASSERT_TRUE(replica->close()); }
   CoreOptions o;
   o.key_pair = seed_key_pair(8);
-  EXPECT_EQ(Core::open(storage, o).error().code, errc::invalid_argument);
+  EXPECT_ERRC(Core::open(storage, o), errc::invalid_argument);
   o.key_pair = kp;
   auto core = std::move(*Core::open(storage, o));
   EXPECT_TRUE(core->writable());
@@ -280,7 +270,7 @@ TEST(Core, SeekFindsBlockAndOffset) {
   std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> cases = {
       {0, {0, 0}}, {1, {0, 1}}, {2, {1, 0}}, {4, {1, 2}}, {5, {2, 0}}, {6, {3, 0}}};
   for (auto& [bytes, want] : cases) EXPECT_EQ(core->seek(bytes).value(), want) << bytes;
-  EXPECT_EQ(core->seek(7).error().code, errc::out_of_range);
+  EXPECT_ERRC(core->seek(7), errc::out_of_range);
 }
 
 // At a boundary the reference lands on an empty block: a, b, "", c -> seek(2) = (2, 0).
@@ -299,11 +289,11 @@ TEST(Core, SnapshotIsFixedAndGoesStaleOnTruncation) {
   Snapshot snap = core->snapshot();
   ASSERT_TRUE(core->append(as_bytes("d")));
   EXPECT_EQ(snap.length(), 3u);
-  EXPECT_EQ(snap.get(3).error().code, errc::out_of_range);
+  EXPECT_ERRC(snap.get(3), errc::out_of_range);
   EXPECT_EQ(str(snap.get(2).value()), "c");
   ASSERT_TRUE(core->truncate(2));
   EXPECT_EQ(str(snap.get(1).value()), "b");
-  EXPECT_EQ(snap.get(2).error().code, errc::out_of_range);
+  EXPECT_ERRC(snap.get(2), errc::out_of_range);
 }
 
 TEST(Core, EmptyBlocksAndLargeBatches) {
@@ -340,8 +330,8 @@ TEST(Core, ClosedCoreRefusesCalls) {
   auto core = std::move(*Core::create(make_memory_storage(), seed_key_pair(1)));
   ASSERT_TRUE(core->append(as_bytes("a")));
   ASSERT_TRUE(core->close());
-  EXPECT_EQ(core->append(as_bytes("b")).error().code, errc::closed);
-  EXPECT_EQ(core->get(0).error().code, errc::closed);
+  EXPECT_ERRC(core->append(as_bytes("b")), errc::closed);
+  EXPECT_ERRC(core->get(0), errc::closed);
 }
 
 }  // namespace

@@ -252,7 +252,10 @@ std::string to_json(std::span<const Sequence> sequences) {
         continue;
       }
       out += "{\"append\":[";
-      for (size_t i = 0; i < act.append.size(); i++) out += (i ? "," : "") + std::to_string(act.append[i]);
+      for (size_t i = 0; i < act.append.size(); i++) {
+        if (i) out += ',';
+        out += std::to_string(act.append[i]);  // appended, not "," + ...: g++ 12 -O3 -Wrestrict
+      }
       out += "]}";
     }
     out += "]}";

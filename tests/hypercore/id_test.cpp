@@ -7,6 +7,7 @@
 #include "hypercore/crypto.hpp"
 #include "hypercore/id.hpp"
 #include "hypercore/manifest.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -67,8 +68,7 @@ TEST(Id, RoundTripsEveryLength) {
 TEST(Id, DecodeRejectsBadInput) {
   for (std::string_view bad : {"y", "yyy", "yyyyyy", "yyyyyyyyy", "Yy", "y0", "yl", "yv", "y ", "y\xff"}) {
     auto r = z32_decode(bad);
-    ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().code, errc::invalid_argument);
+    ASSERT_ERRC(r, errc::invalid_argument) << bad;
   }
   // The four unused low bits of the last of 52 characters are ignored, as in the reference.
   std::string loose = kId;
@@ -96,8 +96,7 @@ TEST(Id, ParseKeyRejects) {
                            upper_id, " " + id.substr(1), std::string("pear://"), "pear:/" + id, "pear://" + id + "y/x",
                            id + "/path", "PEAR://" + id}) {
     auto k = parse_key(text);
-    ASSERT_FALSE(k) << text;
-    EXPECT_EQ(k.error().code, errc::invalid_argument);
+    ASSERT_ERRC(k, errc::invalid_argument) << text;
     EXPECT_FALSE(k.error().message.empty());
   }
 }

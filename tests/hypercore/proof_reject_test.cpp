@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/hypercore/proof_fixture.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -156,22 +157,21 @@ TEST(ProofReject, WrongKeyAndWrongLocalState) {
   TreeHead local = w.signed_head(3, 0);
   // Another key: the signature does not verify.
   Identity other = Identity::compat(seed_key_pair(2).public_key);
-  EXPECT_EQ(verify_proof(requester, local, other, *proof).error().code, errc::invalid_signature);
+  EXPECT_ERRC(verify_proof(requester, local, other, *proof), errc::invalid_signature);
   // The upgrade starts at 3 but the requester has 4 blocks.
-  EXPECT_EQ(verify_proof(w.tree.prefix(4), w.signed_head(4, 0), w.identity, *proof).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(w.tree.prefix(4), w.signed_head(4, 0), w.identity, *proof), errc::invalid_proof);
   // A requester at a newer fork refuses fork-0 data.
   TreeHead newer = local;
   newer.fork = 1;
-  EXPECT_EQ(verify_proof(requester, newer, w.identity, *proof).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(requester, newer, w.identity, *proof), errc::invalid_proof);
   // A block proof ending at a node the requester does not hold.
   auto block = w.prove(block_request(5, 1));
   ASSERT_TRUE(block);
-  EXPECT_EQ(verify_proof(roots_only(w.tree, 11), w.tree.head(11), w.identity, *block).error().code,
-            errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(roots_only(w.tree, 11), w.tree.head(11), w.identity, *block), errc::invalid_proof);
   // Non-compat core without a manifest and none in the proof: nothing to check against.
   Identity manifest_key = Identity::from_key(Manifest::default_signer(w.key_pair.public_key).hash());
   auto full = w.prove(upgrade_request(0, 11));
-  EXPECT_EQ(verify_proof(MemoryTree(), TreeHead{}, manifest_key, *full).error().code, errc::invalid_signature);
+  EXPECT_ERRC(verify_proof(MemoryTree(), TreeHead{}, manifest_key, *full), errc::invalid_signature);
 }
 
 TEST(ProofReject, HostileInputNeverCrashes) {
@@ -182,7 +182,7 @@ TEST(ProofReject, HostileInputNeverCrashes) {
 
   Proof huge;
   huge.upgrade = Proof::Upgrade{3, 8, std::vector<Node>(100000, Node{6, 6, {}}), {}, w.head.signature};
-  EXPECT_EQ(verify_proof(requester, local, id, huge).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(requester, local, id, huge), errc::invalid_proof);
 
   Proof big_index;
   big_index.block = Proof::Block{~uint64_t{0} / 2, to_bytes("x"), {}};
@@ -199,7 +199,7 @@ TEST(ProofReject, HostileInputNeverCrashes) {
   ASSERT_TRUE(valid);
   Proof overflow = *valid;
   for (Node& n : overflow.upgrade->nodes) n.size = std::numeric_limits<uint64_t>::max() / 2 + 1;
-  EXPECT_EQ(verify_proof(requester, local, id, overflow).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(requester, local, id, overflow), errc::invalid_proof);
 
   // Random proofs over small indexes: never crash, (almost) never accepted.
   std::mt19937_64 rng(42);
@@ -237,7 +237,7 @@ TEST(ProofReject, HostileInputNeverCrashes) {
   ProofRequest r = block_request(~uint64_t{0}, ~uint64_t{0});
   EXPECT_FALSE(w.prove(r));
   r = block_request(3, ~uint64_t{0});
-  EXPECT_EQ(w.prove(r).error().code, errc::invalid_argument);
+  EXPECT_ERRC(w.prove(r), errc::invalid_argument);
   r = upgrade_request(~uint64_t{0}, 2);
   EXPECT_FALSE(w.prove(r));
   r = upgrade_request(2, ~uint64_t{0} - 1);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/hypercore/proof_fixture.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -87,17 +88,17 @@ TEST(ProofBlock, ProvenNodesIncludeComputedParents) {
 
 TEST(ProofBlock, RequestsBeyondTheTreeFail) {
   Writer w(spec_blocks());
-  EXPECT_EQ(w.prove(block_request(11, 0)).error().code, errc::invalid_argument);
-  EXPECT_EQ(w.prove(block_request(5, 4)).error().code, errc::invalid_argument);  // crosses the head
+  EXPECT_ERRC(w.prove(block_request(11, 0)), errc::invalid_argument);
+  EXPECT_ERRC(w.prove(block_request(5, 4)), errc::invalid_argument);  // crosses the head
   ProofRequest wrong_fork = block_request(1, 0);
   wrong_fork.fork = 1;
-  EXPECT_EQ(w.prove(wrong_fork).error().code, errc::invalid_argument);
-  EXPECT_EQ(w.prove(upgrade_request(3, 9)).error().code, errc::invalid_argument);
-  EXPECT_EQ(w.prove(upgrade_request(3, 0)).error().code, errc::invalid_argument);
+  EXPECT_ERRC(w.prove(wrong_fork), errc::invalid_argument);
+  EXPECT_ERRC(w.prove(upgrade_request(3, 9)), errc::invalid_argument);
+  EXPECT_ERRC(w.prove(upgrade_request(3, 0)), errc::invalid_argument);
   // A sparse responder lacking a node it must send.
   MemoryTree sparse = w.tree;
   sparse.erase(13);
-  EXPECT_EQ(make_proof(sparse, w.head, block_request(5, 3)).error().code, errc::block_not_available);
+  EXPECT_ERRC(make_proof(sparse, w.head, block_request(5, 3)), errc::block_not_available);
 }
 
 // --- §6.3 ------------------------------------------------------------------------------
@@ -187,11 +188,11 @@ TEST(ProofSeek, SpecExamples) {
   ProofRequest both = upgrade_request(0, 11);
   both.block = ProofRequest::Block{3, 0};
   both.seek = ProofRequest::Seek{23, 0};
-  EXPECT_EQ(w.prove(both).error().code, errc::invalid_argument);
+  EXPECT_ERRC(w.prove(both), errc::invalid_argument);
   // A seek outside the proven subtree is refused.
   ProofRequest outside = block_request(0, 1);
   outside.seek = ProofRequest::Seek{40, 0};
-  EXPECT_EQ(w.prove(outside).error().code, errc::invalid_argument);
+  EXPECT_ERRC(w.prove(outside), errc::invalid_argument);
 }
 
 TEST(ProofSeek, LocalSeekSpecExamples) {
@@ -205,13 +206,13 @@ TEST(ProofSeek, LocalSeekSpecExamples) {
     ASSERT_TRUE(pos) << bytes << ": " << pos.error().to_string();
     EXPECT_EQ(*pos, expected) << bytes;
   }
-  EXPECT_EQ(seek_bytes(tree, head, 7).error().code, errc::out_of_range);
+  EXPECT_ERRC(seek_bytes(tree, head, 7), errc::out_of_range);
   // Padding 1 per block: logical sizes 1, 2, 0.
   EXPECT_EQ(*seek_bytes(tree, head, 1, 1), (Pos{1, 0}));
   EXPECT_EQ(*seek_bytes(tree, head, 2, 1), (Pos{1, 1}));
   // A replica without the inner nodes cannot seek locally.
   MemoryTree sparse = roots_only(tree, 3);
-  EXPECT_EQ(seek_bytes(sparse, head, 1).error().code, errc::block_not_available);
+  EXPECT_ERRC(seek_bytes(sparse, head, 1), errc::block_not_available);
   EXPECT_EQ(*seek_bytes(sparse, head, 5), (Pos{2, 0}));
 
   // An empty block at a boundary: the reference lands on it (checked with hypercore
@@ -226,7 +227,7 @@ TEST(ProofSeek, LocalSeekSpecExamples) {
   EXPECT_EQ(*byte_offset(tree, head, 4), 5u);
   EXPECT_EQ(*byte_offset(tree, head, 6), 6u);
   EXPECT_EQ(*byte_offset(tree, head, 1), 0u);
-  EXPECT_EQ(byte_offset(tree, head, 8).error().code, errc::out_of_range);
+  EXPECT_ERRC(byte_offset(tree, head, 8), errc::out_of_range);
 }
 
 // --- §7: reorg to a larger fork ---------------------------------------------------------
@@ -259,7 +260,7 @@ TEST(ProofFork, ReaderFollowsTruncationToForkOne) {
   ASSERT_TRUE(stale);
   TreeHead ahead = reader.head;
   ahead.fork = 2;
-  EXPECT_EQ(verify_proof(reader.tree, ahead, reader.identity, *stale).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(reader.tree, ahead, reader.identity, *stale), errc::invalid_proof);
   // Same proof labelled with fork 0 for a fork-0 reader: a wrong start and a wrong signature.
   Proof relabelled = *stale;
   relabelled.fork = 0;
@@ -294,7 +295,7 @@ TEST(ProofManifest, NonCompatCoreSendsItsManifestWhenAsked) {
   // A manifest for another key is refused.
   Proof forged = *proof;
   forged.manifest = Manifest::default_signer(seed_key_pair(2).public_key);
-  EXPECT_EQ(verify_proof(MemoryTree(), TreeHead{}, reader, forged).error().code, errc::invalid_signature);
+  EXPECT_ERRC(verify_proof(MemoryTree(), TreeHead{}, reader, forged), errc::invalid_signature);
 
   // A compat writer does not attach its manifest.
   auto compat = make_proof(tree, head, r, Identity::compat(kp.public_key));
@@ -325,13 +326,12 @@ TEST(ProofManifest, PrologueUpgradesStartAtZeroAndMatchItsHash) {
   // A reader whose prologue names another tree hash refuses it.
   Manifest other = manifest;
   other.prologue->hash[0] ^= 1;
-  EXPECT_EQ(verify_proof(MemoryTree(), TreeHead{}, Identity::from_manifest(other), *proof).error().code,
-            errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(MemoryTree(), TreeHead{}, Identity::from_manifest(other), *proof), errc::invalid_proof);
 
   // An upgrade starting inside the prologue must start at 0.
   auto partial = make_proof(tree, head, upgrade_request(1, 10));
   ASSERT_TRUE(partial);
-  EXPECT_EQ(verify_proof(tree.prefix(1), tree.head(1), writer, *partial).error().code, errc::invalid_proof);
+  EXPECT_ERRC(verify_proof(tree.prefix(1), tree.head(1), writer, *partial), errc::invalid_proof);
 
   // At exactly the prologue length no signature is needed.
   MemoryTree short_tree = tree.prefix(3);

@@ -7,6 +7,7 @@
 #include "net/dht/nat_sampler.hpp"
 #include "net/dht/routing_table.hpp"
 #include "net/dht/tokens.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace net::dht;
 using hypercore::Bytes;
@@ -115,10 +116,7 @@ TEST(DhtCodec, HostileInputIsCorrupt) {
   for (std::string_view bad : {"", "03", "1300", "0304341", "030434127f0000014ac2", "05000000000000000000",
                                "130434127f0000014ac2ff", "13040000000000000000fe"}) {
     auto m = decode_message(hex(bad.size() % 2 ? std::string(bad) + "0" : std::string(bad)));
-    EXPECT_FALSE(m) << bad;
-    if (!m) {
-      EXPECT_EQ(m.error().code, hypercore::errc::corrupt);
-    }
+    EXPECT_ERRC(m, hypercore::errc::corrupt) << bad;
   }
   // A closerNodes count far beyond the datagram must fail without allocating.
   auto huge = hex("130400007f00000118bafeffffff00");

@@ -9,6 +9,7 @@
 #include "net/hypercore_messages.hpp"
 #include "net/protomux.hpp"
 #include "tests/net/frame_roundtrip.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -188,17 +189,17 @@ TEST(HypercoreMessages, BitfieldBitOrder) {
 
 TEST(HypercoreMessages, DecodersRefuseHostileInput) {
   // Truncated varints, fields missing, counts beyond the input, unknown types.
-  EXPECT_EQ(decode_message(0, hex("07fd")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(1, hex("0801")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(3, hex("080100000003ff")).error().code, hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(0, hex("07fd")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(1, hex("0801")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(3, hex("080100000003ff")), hypercore::errc::corrupt);
   // 2^20 + 1 nodes, and a count the input cannot hold.
-  EXPECT_EQ(decode_message(3, hex("02010000fe01001000")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(3, hex("02010000fe00001000")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(7, hex("00ffffffffffffffff7f")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(7, hex("00fe00000040")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(9, hex("05616263")).error().code, hypercore::errc::corrupt);
-  EXPECT_EQ(decode_message(10, hex("00")).error().code, hypercore::errc::unsupported);
-  EXPECT_EQ(decode_handshake(hex("01aabb")).error().code, hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(3, hex("02010000fe01001000")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(3, hex("02010000fe00001000")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(7, hex("00ffffffffffffffff7f")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(7, hex("00fe00000040")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(9, hex("05616263")), hypercore::errc::corrupt);
+  EXPECT_ERRC(decode_message(10, hex("00")), hypercore::errc::unsupported);
+  EXPECT_ERRC(decode_handshake(hex("01aabb")), hypercore::errc::corrupt);
   // A manifest the reference refuses (version 2).
   auto bad = decode_message(3, hex("10010002"));
   ASSERT_FALSE(bad);

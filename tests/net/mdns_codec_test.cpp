@@ -6,6 +6,7 @@
 #include "hypercore/crypto.hpp"
 #include "net/mdns/dns_message.hpp"
 #include "net/mdns/service_names.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace net::mdns;
 using hypercore::errc;
@@ -31,9 +32,7 @@ PublicKey sample_key() {
 
 void expect_corrupt(const Bytes& packet, std::string_view what) {
   auto m = decode_message(packet);
-  ASSERT_FALSE(m.has_value()) << what;
-  EXPECT_EQ(m.error().code, errc::corrupt) << what;
-  EXPECT_NE(m.error().message.find(what), std::string::npos) << m.error().message;
+  EXPECT_ERRC_MSG(m, errc::corrupt, what);
 }
 
 // Header (id 0, flags, counts) followed by `body`.
@@ -176,14 +175,14 @@ TEST(MdnsCodec, NamesCompareCaseInsensitivelyAndKeepOddBytes) {
 TEST(MdnsCodec, EncoderRefusesBadNames) {
   Message m;
   m.questions.push_back({DnsName{{std::string(64, 'a'), "local"}}, rr_type::kA, kClassIn, false});
-  EXPECT_EQ(encode_message(m).error().code, errc::invalid_argument);
+  EXPECT_ERRC(encode_message(m), errc::invalid_argument);
   m.questions[0].name = DnsName{{"", "local"}};
-  EXPECT_EQ(encode_message(m).error().code, errc::invalid_argument);
+  EXPECT_ERRC(encode_message(m), errc::invalid_argument);
   m.questions[0].name = DnsName{std::vector<std::string>(5, std::string(60, 'a'))};
-  EXPECT_EQ(encode_message(m).error().code, errc::invalid_argument);
+  EXPECT_ERRC(encode_message(m), errc::invalid_argument);
   Message t;
   t.answers.push_back(make_txt(DnsName::parse("x.local"), {std::string(256, 'a')}, 1));
-  EXPECT_EQ(encode_message(t).error().code, errc::invalid_argument);
+  EXPECT_ERRC(encode_message(t), errc::invalid_argument);
 }
 
 TEST(MdnsCodecHostile, CompressionPointerToItselfIsALoop) {
@@ -226,8 +225,7 @@ TEST(MdnsCodecHostile, TruncatedEverywhere) {
   ASSERT_TRUE(decode_message(full));
   for (size_t n = 0; n < full.size(); n++) {
     auto d = decode_message(ByteSpan(full.data(), n));
-    ASSERT_FALSE(d) << "prefix of " << n << " bytes decoded";
-    EXPECT_EQ(d.error().code, errc::corrupt);
+    ASSERT_ERRC(d, errc::corrupt) << "prefix of " << n << " bytes decoded";
   }
 }
 

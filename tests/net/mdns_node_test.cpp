@@ -8,6 +8,7 @@
 #include "hypercore/crypto.hpp"
 #include "net/mdns/mdns_node.hpp"
 #include "tests/net/mdns/sim_link.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace net::mdns;
 using net::mdns::test::SimLink;
@@ -399,6 +400,5 @@ TEST(MdnsNode, AnnounceNeedsAPortAndAnAddress) {
   options.public_key = key(1);
   MdnsNode node(options, [](OutgoingPacket) {});
   auto r = node.announce(topic("t"), Time{0});
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, hypercore::errc::invalid_argument);
+  ASSERT_ERRC(r, hypercore::errc::invalid_argument);
 }

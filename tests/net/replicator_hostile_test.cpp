@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/net/replication_test_util.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -43,10 +44,10 @@ struct Hostile {
 
   void expect_failed(ReplicationErrc code) {
     ASSERT_TRUE(session.failed());
-    EXPECT_EQ(session.error()->code, code) << session.error()->to_string();
+    EXPECT_ERRC(session.error(), code);
     const ReplicationError* e = first_error(events);
     ASSERT_NE(e, nullptr);
-    EXPECT_EQ(e->code, code);
+    EXPECT_ERRC(*e, code);
     // Dead: nothing more comes out, nothing more is taken in.
     EXPECT_TRUE(session.take_output().empty());
     auto ok = replica->verify();
@@ -177,7 +178,7 @@ TEST(ReplicatorHostile, RequestBeyondLength) {
   Duplex d{endpoint(session, now), fake.endpoint()};
   ASSERT_TRUE(d.run());
   ASSERT_TRUE(session.failed());
-  EXPECT_EQ(session.error()->code, ReplicationErrc::invalid_request);
+  EXPECT_ERRC(session.error(), ReplicationErrc::invalid_request);
   EXPECT_EQ(writer->tree_hash(), before);
   bool got_data = false;
   for (auto& m : fake.received) got_data |= std::holds_alternative<Data>(m);

@@ -4,6 +4,7 @@
 
 #include "net/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace net;
 using hypercore::ByteSpan;
@@ -64,16 +65,14 @@ struct Pair {
 
 void expect_dead_with(SecretStream& s, const std::vector<StreamEvent>& events, StreamErrc code) {
   const StreamError* f = failure_of(events);
-  ASSERT_NE(f, nullptr) << "expected " << stream_errc_name(code);
-  EXPECT_EQ(f->code, code) << f->to_string();
+  ASSERT_NE(f, nullptr) << "expected " << errc_name(code);
+  EXPECT_ERRC(*f, code);
   EXPECT_TRUE(s.is_dead());
-  ASSERT_TRUE(s.error());
-  EXPECT_EQ(s.error()->code, code);
+  ASSERT_ERRC(s.error(), code);
   // Dead stays dead: nothing more comes out of it.
   EXPECT_TRUE(s.feed(framed(Bytes(40, 1))).empty());
   auto sent = s.send(hypercore::to_bytes("x"));
-  ASSERT_FALSE(sent);
-  EXPECT_EQ(sent.error().code, StreamErrc::closed);
+  ASSERT_ERRC(sent, StreamErrc::closed);
   EXPECT_TRUE(std::holds_alternative<StreamFailed>(events.back()));  // the failure is the last event
 }
 

@@ -6,6 +6,7 @@
 
 #include "net/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
+#include "tests/support/expect_errc.hpp"
 
 using namespace net;
 using hypercore::Bytes;
@@ -115,8 +116,7 @@ TEST(SecretStream, MessagesUpToTheConfiguredLimit) {
   // One byte more is refused by the receiver as soon as the length prefix arrives.
   ASSERT_TRUE(i.stream.send(random_bytes(rng, kLimit - kStreamOverhead + 1)));
   pump(i, r, rng, 65536);
-  ASSERT_TRUE(r.failure);
-  EXPECT_EQ(r.failure->code, StreamErrc::frame_too_large);
+  ASSERT_ERRC(r.failure, StreamErrc::frame_too_large);
   EXPECT_TRUE(r.stream.is_dead());
 }
 
@@ -132,8 +132,7 @@ TEST(SecretStream, LargestPlaintextAtTheDefaultLimit) {
   EXPECT_EQ(r.received[0], biggest);
 
   auto too_big = i.stream.send(Bytes(kMaxPlaintextSize + 1));
-  ASSERT_FALSE(too_big);
-  EXPECT_EQ(too_big.error().code, StreamErrc::message_too_large);
+  ASSERT_ERRC(too_big, StreamErrc::message_too_large);
   EXPECT_FALSE(i.stream.is_dead());  // a refused send does not kill the connection
   ASSERT_TRUE(i.stream.send(hypercore::to_bytes("still alive")));
   pump(i, r, rng, 100);

@@ -16,6 +16,7 @@
 #include "net/swarm.hpp"
 #include "tests/cli/cli_support.hpp"
 #include "tests/net/node_child.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -78,12 +79,10 @@ TEST(SwarmDht, OpenNeedsBootstrapNodesForTheDht) {
   options.host = "127.0.0.1";
   options.mode = net::swarm::DiscoveryMode::dht;
   auto swarm = net::swarm::Swarm::open(io, options);
-  ASSERT_FALSE(swarm);
-  EXPECT_EQ(swarm.error().code, hypercore::errc::invalid_argument);
+  ASSERT_ERRC(swarm, hypercore::errc::invalid_argument);
   options.bootstrap = {"not-an-address"};
   swarm = net::swarm::Swarm::open(io, options);
-  ASSERT_FALSE(swarm);
-  EXPECT_EQ(swarm.error().code, hypercore::errc::invalid_argument) << swarm.error().to_string();
+  ASSERT_ERRC(swarm, hypercore::errc::invalid_argument);
 }
 
 // serve --swarm and query --swarm through a Node testnet; then the announce/lookup figure.

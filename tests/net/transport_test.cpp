@@ -15,6 +15,7 @@
 #include "net/tcp_transport.hpp"
 #include "net/websocket_transport.hpp"
 #include "tests/net/replication_test_util.hpp"
+#include "tests/support/expect_errc.hpp"
 
 namespace {
 
@@ -227,11 +228,9 @@ TEST(Transport, HandshakeDeadline) {
   close(mute);
   close(silent);
   ASSERT_TRUE(closed);
-  ASSERT_TRUE(client_side);
-  EXPECT_EQ(client_side->code, TransportErrc::handshake_timeout) << client_side->to_string();
+  ASSERT_ERRC(client_side, TransportErrc::handshake_timeout);
   ASSERT_TRUE(server_closed);
-  ASSERT_TRUE(server_side);
-  EXPECT_EQ(server_side->code, TransportErrc::handshake_timeout) << server_side->to_string();
+  ASSERT_ERRC(server_side, TransportErrc::handshake_timeout);
   EXPECT_LT(Clock::now() - start, 5s);
 }
 
@@ -243,8 +242,7 @@ TEST(Transport, ListenOnAUsedPortFails) {
   so.port = (*first)->port();
   // SO_REUSEADDR does not allow two listeners on one port.
   auto second = listen_tcp(loop.context(), so);
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().code, TransportErrc::listen_failed);
+  ASSERT_ERRC(second, TransportErrc::listen_failed);
   (*first)->stop();
   EXPECT_TRUE(loop.run_for(5s));
 }
@@ -280,8 +278,7 @@ TEST(Transport, IdleDeadline) {
   auto start = Clock::now();
   auto peer = connect_tcp(loop.context(), "127.0.0.1", (*server)->port(), setup);
   EXPECT_TRUE(loop.run_for(std::chrono::seconds(10)));
-  ASSERT_TRUE(client_side);
-  EXPECT_EQ(client_side->code, TransportErrc::idle_timeout) << client_side->to_string();
+  ASSERT_ERRC(client_side, TransportErrc::idle_timeout);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
 }
 }  // namespace

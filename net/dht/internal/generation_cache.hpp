@@ -12,15 +12,9 @@
 #include <unordered_map>
 
 #include "net/dht/constants.hpp"
+#include "net/dht/generation_limits.hpp"
 
 namespace net::dht::detail {
-
-struct GenerationLimits {
-  size_t max_entries = 65536;       // fresh entries before an early rotation (reference maxSize)
-  Millis max_age = 20 * 60 * 1000;  // reference maxAge
-  size_t max_bytes = 64u << 20;     // stored bytes before early rotations (ours)
-  size_t max_per_source = 1024;     // live entries one source host may hold (ours)
-};
 
 template <class V>
 class GenerationCache {
