@@ -22,7 +22,6 @@
 #include "hypercore/storage.hpp"
 #include "net/bee_server.hpp"
 #include "net/event_loop.hpp"
-#include "net/swarm.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/websocket_transport.hpp"
 
