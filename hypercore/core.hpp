@@ -62,6 +62,10 @@ struct CoreOptions {
   // does not checkpoint. It sees the core as it was when opened. create() and
   // open_replica() refuse it.
   bool read_only = false;
+  // A lock the caller holds that covers this core (a group's one lock over its many
+  // cores), kept for as long as the core is open: the core then takes no lock of its own,
+  // which saves a file descriptor per core. Empty: the core locks its own files.
+  std::shared_ptr<void> held_lock;
 };
 
 // Everything `bee core info` shows.

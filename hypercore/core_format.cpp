@@ -128,6 +128,16 @@ std::optional<Slot> parse_slot(ByteSpan bytes) {
   return slot;
 }
 
+bool is_torn_slot(ByteSpan bytes) {
+  uint8_t magic[4];
+  internal::store_u32le(magic, kHeaderMagic);
+  for (size_t i = 0; i < 4 && i < bytes.size(); ++i) {
+    if (bytes[i] != magic[i]) return false;
+  }
+  if (bytes.size() < kSlotFrameBytes) return true;
+  return internal::load_u32le(bytes.data() + 8) > bytes.size() - kSlotFrameBytes;
+}
+
 Bytes encode_record(const Record& r, std::span<const ByteSpan> block_data, size_t* data_offset) {
   cenc::Encoder e;
   e.bytes().resize(kRecordFrameBytes);

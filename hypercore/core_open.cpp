@@ -82,8 +82,12 @@ class ReadOnlyFile final : public File {
 }  // namespace
 
 Result<void> Core::Impl::open_files(bool create) {
-  HC_TRY(l, storage->lock(file_name("lock"), options.read_only ? LockMode::shared : LockMode::exclusive));
-  lock = std::move(l);
+  if (options.held_lock) {
+    lock = options.held_lock;
+  } else {
+    HC_TRY(l, storage->lock(file_name("lock"), options.read_only ? LockMode::shared : LockMode::exclusive));
+    lock = std::move(l);
+  }
   if (options.read_only) {
     for (auto [kind, target] : {std::pair{"header", &header_file}, std::pair{"log", &log_file}, std::pair{"index", &index_file},
                                 std::pair{"tree", &tree_file}, std::pair{"bitfield", &bitfield_file}}) {
@@ -301,17 +305,26 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
 
   // The newest slot whose checksum holds.
   std::optional<format::Slot> best;
+  Bytes slots[2];
   for (uint64_t slot = 0; slot < 2; slot++) {
     Bytes bytes(format::kHeaderSlotSize);
     HC_TRY(n, s.header_file->read(slot * format::kHeaderSlotSize, bytes));
     bytes.resize(n);
     auto parsed = format::parse_slot(bytes);
     if (parsed && (!best || parsed->sequence > best->sequence)) best = std::move(parsed);
+    slots[slot] = std::move(bytes);
   }
   if (!best) {
     HC_TRY(size, s.header_file->size());
     HC_TRY(log_size, s.log_file->size());
     if (size == 0 && log_size == 0) return fail(errc::not_found, "no core at " + s.where() + " (empty header)");
+    // create() writes one slot (sequence 1: the second); a crash tearing that write leaves
+    // a prefix of a frame there and zeros before it. No block was ever appended, so there
+    // is no core to lose.
+    bool never_written = std::all_of(slots[0].begin(), slots[0].end(), [](uint8_t b) { return b == 0; });
+    if (log_size == 0 && never_written && format::is_torn_slot(slots[1])) {
+      return fail(errc::not_found, "no core at " + s.where() + " (its creation did not complete)");
+    }
     if (size == 0) {
       return fail(errc::corrupt, s.where() + "/header: empty, but the log holds " + std::to_string(log_size) + " bytes");
     }

@@ -167,6 +167,14 @@ Result<bool> FaultStorage::exists(const std::string& name) {
   return state_->files.contains(name);
 }
 
+// A removal counts as one operation and, like a folder sync, is durable at once.
+Result<void> FaultStorage::remove_all(const std::string& dir) {
+  std::lock_guard lock(state_->mutex);
+  if (state_->should_fail()) return injected("remove folder", dir);
+  std::erase_if(state_->files, [&](const auto& item) { return item.first.starts_with(dir + "/"); });
+  return {};
+}
+
 Result<void> FaultStorage::sync_dir(const std::string&) {
   std::lock_guard lock(state_->mutex);
   if (state_->should_fail()) return injected("sync folder", "");

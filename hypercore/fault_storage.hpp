@@ -44,6 +44,7 @@ class FaultStorage final : public Storage {
   Result<std::shared_ptr<File>> open(const std::string& name, bool create) override;
   Result<bool> exists(const std::string& name) override;
   Result<void> sync_dir(const std::string& dir) override;
+  Result<void> remove_all(const std::string& dir) override;
   Result<std::shared_ptr<void>> lock(const std::string& name, LockMode mode) override;
   std::string describe() const override { return "fault-injecting memory"; }
 

@@ -48,6 +48,9 @@ class Storage {
   virtual Result<bool> exists(const std::string& name) = 0;
   // Makes the creation of the files in folder `dir` durable ("" = the root).
   virtual Result<void> sync_dir(const std::string& dir) = 0;
+  // Deletes folder `dir` ("a/b") and everything in it; nothing there is fine. Close what
+  // uses those files first: files still open keep their old content, unreachable by name.
+  virtual Result<void> remove_all(const std::string& dir) = 0;
   // Takes the lock named `name` for as long as the returned handle lives, so two processes
   // never write one core and nobody reads one while another writes it. Fails with
   // errc::locked naming the lock's file and whether a writer or readers hold it. Separate

@@ -188,6 +188,14 @@ class DirectoryStorage final : public Storage {
 
   Result<bool> exists(const std::string& name) override { return ::access(path_of(name).c_str(), F_OK) == 0; }
 
+  Result<void> remove_all(const std::string& dir) override {
+    std::error_code ec;
+    auto removed = std::filesystem::remove_all(path_of(dir), ec);
+    if (ec) return fail(errc::io_error, "remove folder " + path_of(dir) + ": " + ec.message());
+    if (removed == 0) return {};
+    return sync_dir(std::filesystem::path(dir).parent_path().string());
+  }
+
   Result<void> sync_dir(const std::string& dir) override {
     std::string path = dir.empty() ? root_ : path_of(dir);
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

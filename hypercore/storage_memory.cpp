@@ -127,6 +127,11 @@ class MemoryStorage final : public Storage {
     return all_->files.contains(name);
   }
   Result<void> sync_dir(const std::string&) override { return {}; }
+  Result<void> remove_all(const std::string& dir) override {
+    std::lock_guard lock(all_->mutex);
+    std::erase_if(all_->files, [&](const auto& item) { return item.first.starts_with(dir + "/"); });
+    return {};
+  }
   Result<std::shared_ptr<void>> lock(const std::string& name, LockMode mode) override {
     std::lock_guard lock(all_->mutex);
     if (auto holder = all_->locks.acquire(name, mode)) {

@@ -1,5 +1,6 @@
 #include "net/peer_session.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace net {
@@ -11,6 +12,7 @@ PeerSession::~PeerSession() = default;
 
 size_t PeerSession::add_core(hypercore::Core& core, ReplicatorOptions options, TimePoint now) {
   replicators_.push_back(std::make_unique<Replicator>(core, mux_, role_, options));
+  discovery_keys_.push_back(core.discovery_key());
   size_t index = replicators_.size() - 1;
   if (stream_.handshake_complete() && !failed()) {
     start_replicator(index, now);
@@ -58,12 +60,15 @@ void PeerSession::route_mux_events(TimePoint now) {
     auto events = mux_.take_events();
     if (events.empty()) return;
     for (const auto& e : events) {
+      bool owned = false;
       for (auto& r : replicators_) {
         if (r->owns(e)) {
           r->on_mux_event(e, now);
+          owned = true;
           break;
         }
       }
+      if (!owned && channel_events_) channel_events_(e, now);
     }
   }
 }
@@ -78,6 +83,15 @@ void PeerSession::collect(TimePoint now) {
       if (fatal && !failed()) fail(error->code, error->message);
     }
   }
+}
+
+void PeerSession::set_channel_handlers(Mux::OpenHandler decide, std::function<void(const MuxEvent&, TimePoint)> on_event) {
+  mux_.on_remote_open(std::move(decide));
+  channel_events_ = std::move(on_event);
+}
+
+bool PeerSession::has_core(const hypercore::Hash& discovery_key) const {
+  return std::find(discovery_keys_.begin(), discovery_keys_.end(), discovery_key) != discovery_keys_.end();
 }
 
 void PeerSession::tick(TimePoint now) {

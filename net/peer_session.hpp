@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -58,6 +59,16 @@ class PeerSession {
   Bytes take_output();
   std::vector<SessionEvent> take_events();
 
+  // Channels of other protocols on this connection (a group's writer list, multi/):
+  // `decide` answers the peer's opens that match no replicator's channel (without it they
+  // are rejected; OpenDecision::defer keeps one pending, and a replicator added later for
+  // that core accepts it), and `on_event` gets every channel event no replicator owns.
+  // mux() opens such channels and sends on them; take_output() carries what they queue.
+  void set_channel_handlers(Mux::OpenHandler decide, std::function<void(const MuxEvent&, TimePoint)> on_event);
+  Mux& mux() { return mux_; }
+  // Whether a replicator for the core with this discovery key was added.
+  bool has_core(const hypercore::Hash& discovery_key) const;
+
   bool handshake_complete() const { return stream_.handshake_complete(); }
   // The peer's Noise static public key, proven by the handshake (Noise XX's es/se
   // Diffie-Hellman needs its secret half); nullopt until the handshake is complete.
@@ -81,6 +92,8 @@ class PeerSession {
   SecretStream stream_;
   Mux mux_;
   std::vector<std::unique_ptr<Replicator>> replicators_;
+  std::vector<hypercore::Hash> discovery_keys_;  // of replicators_, in order
+  std::function<void(const MuxEvent&, TimePoint)> channel_events_;
   std::vector<SessionEvent> events_;
   std::optional<ReplicationError> error_;
 };

@@ -31,7 +31,7 @@ struct Invocation {
 };
 
 // Options that may be given more than once (`--sub a --sub b`), for commands that declare them.
-inline constexpr std::string_view kRepeatableOptions[] = {"sub", "bootstrap"};
+inline constexpr std::string_view kRepeatableOptions[] = {"sub", "bootstrap", "merge"};
 
 struct Command {
   std::string_view group;  // "core"; empty for a top-level command
@@ -53,6 +53,8 @@ std::span<const Command> db_commands();
 std::span<const Command> net_commands();
 // dht_commands.cpp: `bee dht bootstrap|lookup`.
 std::span<const Command> dht_commands();
+// group_commands.cpp: `bee group create|join|invite|remove|put|get|del|range|history|status|serve|sync`.
+std::span<const Command> group_commands();
 
 // `bee completion bash` (completion.cpp): the bash completion script for these tables.
 std::string bash_completion_script();

@@ -29,7 +29,8 @@ struct Group {
 // Later modules add their groups (and top-level commands) here.
 std::vector<Group> groups() {
   return {{"core", "a Hypercore log stored in a directory", core_commands()},
-          {"dht", "the HyperDHT (a bootstrap node, topic lookups)", dht_commands()}};
+          {"dht", "the HyperDHT (a bootstrap node, topic lookups)", dht_commands()},
+          {"group", "a database many devices write (a log per device, merged views)", group_commands()}};
 }
 
 const Group* find_group(std::string_view name) {

@@ -54,6 +54,9 @@ struct Slot {
 };
 // nullopt for an empty, torn or corrupt slot (the other slot then holds the state).
 std::optional<Slot> parse_slot(ByteSpan slot_bytes);
+// Whether `slot_bytes` are a strict prefix of a slot frame (a write cut short): the magic
+// as far as it goes, and the file ending before the frame's declared end.
+bool is_torn_slot(ByteSpan slot_bytes);
 
 // One mutation of a core, as appended to the log and replayed after a crash.
 struct Record {

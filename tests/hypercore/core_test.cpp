@@ -7,6 +7,7 @@
 #include <map>
 
 #include "hypercore/core.hpp"
+#include "hypercore/fault_storage.hpp"
 #include "tests/support/expect_errc.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -108,6 +109,25 @@ TEST(Core, ReopenWithoutCloseReplaysTheLog) {
   EXPECT_EQ(core->tree_hash(), tree);
   EXPECT_EQ(str(core->get(5).value()), "after");
   EXPECT_TRUE(core->verify());
+}
+
+// A crash at any storage operation of create(): the location then holds a core, or none
+// (not_found, so create() can run again) -- never a "corrupt" core that had no block.
+TEST(Core, ACrashDuringCreateLeavesACoreOrNone) {
+  for (uint64_t fail_at = 1; fail_at <= 40; ++fail_at) {
+    for (double torn : {0.0, 0.3, 0.9}) {
+      auto storage = std::make_shared<FaultStorage>();
+      storage->set_plan({.fail_at = fail_at, .torn_fraction = torn});
+      auto pair = KeyPair::random();
+      auto created = Core::create(storage, pair);
+      created = std::unexpected(Error{errc::closed, ""});  // the process dies: drop the core
+      storage->set_plan({});
+      auto opened = Core::open(storage);
+      if (opened) continue;
+      ASSERT_ERRC(opened, errc::not_found) << "fail_at " << fail_at << " torn " << torn;
+      ASSERT_TRUE(Core::create(storage, pair)) << "fail_at " << fail_at;
+    }
+  }
 }
 
 TEST(Core, CreateRefusesAnExistingCoreAndOpenNeedsOne) {
