@@ -115,6 +115,7 @@ Result<WriterSlot*> Group::Impl::add_slot(const Hash& writer) {
   if (!core) return std::unexpected(core.error());
   WriterSlot& slot = writers[writer];
   slot.core = std::shared_ptr<Core>(std::move(*core));
+  membership_dirty = true;
   auto watchers = *writer_watchers;  // a callback may stop watching
   for (auto& [id, fn] : watchers) fn(slot.core);
   return &slot;
@@ -372,6 +373,30 @@ Result<KvRangeIterator> Group::range(const KvRange& range) const {
   return kv_range(snapshot, range);
 }
 
+Result<KvChangeIterator> Group::changes(uint64_t since) const {
+  HC_TRY(snapshot, view(kKvViewName));
+  if (since > snapshot.version()) {
+    return fail(errc::out_of_range, "group changes: version " + std::to_string(since) + " is past the view's " +
+                                        std::to_string(snapshot.version()) + " (a rebuild starts versions over)");
+  }
+  return kv_changes(snapshot, since);
+}
+
+std::shared_ptr<void> Group::watch(std::function<void(uint64_t version, uint64_t previous)> on_change) {
+  uint64_t id = impl_->next_watch_id++;
+  impl_->view_watchers->emplace(id, std::move(on_change));
+  std::weak_ptr<Impl::ViewWatchers> watchers = impl_->view_watchers;
+  return std::shared_ptr<void>(nullptr, [watchers, id](void*) {
+    if (auto w = watchers.lock()) w->erase(id);
+  });
+}
+
+void Group::Impl::notify_view(const ViewSlot& slot, uint64_t version, uint64_t previous) {
+  if (slot.view->name() != kKvViewName || version == previous) return;
+  auto watchers = *view_watchers;
+  for (auto& [id, fn] : watchers) fn(version, previous);
+}
+
 // ---- replication hooks ----
 
 std::vector<std::shared_ptr<Core>> Group::cores() const {
@@ -390,6 +415,7 @@ Result<std::shared_ptr<Core>> Group::writer_core(const Hash& writer) {
     HC_TRY(written, impl_->state->put(Impl::state_key("announced", writer), Bytes{}));
     (void)written;
     impl_->announced.insert(writer);
+    impl_->membership_dirty = true;
     HC_TRY(slot, impl_->add_slot(writer));
     HC_CHECK(impl_->refresh());
     return slot->core;
@@ -421,6 +447,7 @@ Result<void> Group::close() {
   for (auto& [k, slot] : impl_->writers) keep(slot.core->close());
   if (impl_->state) keep(impl_->state->core().close());
   impl_->writer_watchers->clear();
+  impl_->view_watchers->clear();
   impl_->views.clear();
   impl_->writers.clear();
   impl_->state.reset();

@@ -79,6 +79,7 @@ struct ViewStatus {
   std::string name;
   uint32_t version = 0;
   uint64_t bee_version = 0;
+  uint64_t generation = 0;  // grows by one with each rebuild (views/<name>/<generation>/)
   // A rebuild (version bump, or a removal that cut ops already indexed) in progress: the
   // old view answers until the new one has `indexed` == `total`.
   bool rebuilding = false;
@@ -142,6 +143,14 @@ class Group {
   // The key's values: none (absent or deleted), one (lww), or every head (multi_value).
   Result<std::vector<Value>> get(ByteSpan key) const;
   Result<KvRangeIterator> range(const KvRange& range = {}) const;
+  // The change feed: the keys whose values differ between version `since` of the
+  // key/value view (view().version() earlier) and now. A rebuild starts a new bee whose
+  // versions start over: watch() says when, and a `since` from before it is meaningless.
+  Result<KvChangeIterator> changes(uint64_t since) const;
+  // Calls `on_change(version, previous)` after every flush of the key/value view's serving
+  // bee, and `on_change(version, 0)` when a rebuild replaced it (read it all again), until
+  // the handle is destroyed. On the thread that writes or calls catch_up().
+  std::shared_ptr<void> watch(std::function<void(uint64_t version, uint64_t previous)> on_change);
   // The snapshot of a view's bee (kKvViewName, or a name given to use()): ranges,
   // history and diff (a change feed: diff against an older version).
   Result<bee::Snapshot> view(std::string_view name = kKvViewName) const;

@@ -88,6 +88,7 @@ Result<void> Group::Impl::scan(const Hash& writer, WriterSlot& slot) {
     fresh.core = std::move(slot.core);
     fresh.fork = fresh.core->fork();
     slot = std::move(fresh);
+    membership_dirty = true;
   }
   if (!slot.problem.empty()) return {};
   uint64_t end = slot.core->contiguous_length();
@@ -101,6 +102,7 @@ Result<void> Group::Impl::scan(const Hash& writer, WriterSlot& slot) {
         return {};
       }
       slot.header_ok = true;
+      membership_dirty = true;
       if (writer == key) rules = *op;
     } else if (!op || op->type == OpType::header) {
       // Not an op this build can read: skipped by every peer of this version alike.
@@ -116,6 +118,7 @@ Result<void> Group::Impl::scan(const Hash& writer, WriterSlot& slot) {
       MemberOp m{seq, op->type, {}, op->from};
       std::copy(op->key.begin(), op->key.end(), m.target.begin());
       slot.member_ops.push_back(m);
+      membership_dirty = true;
     }
   }
   return {};
@@ -123,9 +126,11 @@ Result<void> Group::Impl::scan(const Hash& writer, WriterSlot& slot) {
 
 Result<void> Group::Impl::refresh() {
   for (;;) {
+    for (auto& [k, slot] : writers) HC_CHECK(scan(k, slot));
+    if (!membership_dirty) break;  // no membership op, header, writer or announcement is new
+    membership_dirty = false;
     std::map<Hash, std::vector<MemberOp>> ops;
-    for (auto& [k, slot] : writers) {
-      HC_CHECK(scan(k, slot));
+    for (const auto& [k, slot] : writers) {
       if (slot.header_ok) ops[k] = slot.member_ops;
     }
     Membership mode = rules ? rules->membership : Membership::invited;
@@ -347,12 +352,17 @@ Result<bool> Group::Impl::index(ViewSlot& slot, size_t& budget) {
       (void)w2;
     }
     // One flush: the view's writes and its record of them are one append.
+    uint64_t previous = g.bee->version();
     HC_CHECK(batch.flush());
+    if (!slot.building) notify_view(slot, g.bee->version(), previous);
     g.version_written = true;
     for (const auto& [k, to] : advanced) g.applied[k] = {to, writers.at(k).fork};
     budget = taken >= budget ? 0 : budget - taken;
   }
-  if (slot.building) HC_CHECK(finish_rebuild(slot));
+  if (slot.building) {
+    HC_CHECK(finish_rebuild(slot));
+    notify_view(slot, slot.serving.bee->version(), 0);
+  }
   return true;
 }
 
@@ -399,6 +409,7 @@ GroupStatus Group::status() const {
     vs.name = std::string(v.view->name());
     vs.version = v.serving_version;
     vs.bee_version = v.serving.bee ? v.serving.bee->version() : 0;
+    vs.generation = v.serving.number;
     vs.rebuilding = v.building.has_value();
     for (const auto& [k, slot] : s.writers) {
       auto it = g.applied.find(k);

@@ -68,6 +68,26 @@ class KvRangeIterator {
 };
 KvRangeIterator kv_range(const bee::Snapshot& view, const KvRange& range);
 
+// One key whose live values differ between two versions of a key/value view.
+struct KvChange {
+  Bytes key;
+  std::vector<Value> before;  // empty: absent (or deleted) then
+  std::vector<Value> after;   // empty: absent (or deleted) now
+  friend bool operator==(const KvChange&, const KvChange&) = default;
+};
+
+// The change feed: every key whose values differ between version `since` and `view`'s
+// version (bee::Snapshot::diff over the view's keys), in key order, read lazily.
+class KvChangeIterator {
+ public:
+  explicit KvChangeIterator(bee::DiffIterator inner) : inner_(std::move(inner)) {}
+  Result<std::optional<KvChange>> next();
+
+ private:
+  bee::DiffIterator inner_;
+};
+KvChangeIterator kv_changes(const bee::Snapshot& view, uint64_t since);
+
 // Values are returned in this order, and the last one is what lww would pick.
 bool value_order(const Value& a, const Value& b);
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 with_oracle=1
 [ "${1:-}" = "--no-oracle" ] && with_oracle=0
 
-# Build, the rival engines of bench/db_bench and its plots, the fuzzers' clang, the
+# Build (lld links the tests), the rival engines of bench/db_bench and its plots, the fuzzers' clang, the
 # mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse), and packaging (the
 # man page's go-md2man, dpkg-shlibdeps, lintian, man for the installed page's check).
 packages=(
@@ -18,7 +18,7 @@ packages=(
   libsodium-dev libzstd-dev libsimdjson-dev libboost-dev libboost-system-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev gnuplot-nox
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev lld
   iproute2 avahi-daemon avahi-utils dbus
 )
 [ "$with_oracle" = 1 ] && ! command -v node >/dev/null 2>&1 && packages+=(nodejs)

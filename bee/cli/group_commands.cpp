@@ -431,7 +431,7 @@ int run_sync(const Invocation& inv) {
   } else {
     o.listen = false;
     if (connect->websocket) {
-      o.connect.push_back(net::WebSocketPeer{connect->peer->host, connect->peer->port});
+      o.connect_websocket.push_back(net::WebSocketPeer{connect->peer->host, connect->peer->port});
     } else {
       o.connect.push_back(net::TcpPeer{connect->peer->host, connect->peer->port});
     }

@@ -101,10 +101,17 @@ struct Group::Impl {
   std::map<Hash, WriterSlot> writers;
   std::set<Hash> announced;
   MembershipTable table;
+  // Set when a scan found a membership op or a header, a writer or an announcement was
+  // added: refresh() recomputes the table only then.
+  bool membership_dirty = true;
   std::vector<ViewSlot> views;
   using WriterWatchers = std::map<uint64_t, std::function<void(const std::shared_ptr<hypercore::Core>&)>>;
   std::shared_ptr<WriterWatchers> writer_watchers = std::make_shared<WriterWatchers>();
   uint64_t next_watch_id = 0;
+  using ViewWatchers = std::map<uint64_t, std::function<void(uint64_t, uint64_t)>>;
+  std::shared_ptr<ViewWatchers> view_watchers = std::make_shared<ViewWatchers>();
+  // Calls the key/value view's watchers (a copy: a callback may stop watching).
+  void notify_view(const ViewSlot& slot, uint64_t version, uint64_t previous);
   bool closed = false;
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "net/internal/listeners.hpp"
 #include "net/swarm.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/websocket_transport.hpp"
@@ -71,31 +72,23 @@ struct Shared {
 class GroupNodeImpl : public GroupNode {
  public:
   ~GroupNodeImpl() override { stop(); }
-  uint16_t port() const override { return swarm_ ? swarm_->port() : tcp_ ? tcp_->port() : 0; }
-  std::optional<uint16_t> websocket_port() const override {
-    return ws_ ? std::optional<uint16_t>(ws_->port()) : std::nullopt;
-  }
+  uint16_t port() const override { return listeners_.port(); }
+  std::optional<uint16_t> websocket_port() const override { return listeners_.websocket_port(); }
   const std::string& host() const override { return host_; }
   size_t peer_count() const override { return shared_->peers.size(); }
   size_t peers_in_sync() const override { return shared_->synced.size(); }
-  std::optional<hypercore::PublicKey> swarm_key() const override {
-    return swarm_ ? std::optional<hypercore::PublicKey>(swarm_->public_key()) : std::nullopt;
-  }
+  std::optional<hypercore::PublicKey> swarm_key() const override { return listeners_.swarm_key(); }
   void changed() override { Shared::schedule(shared_); }
   void stop() override {
     shared_->stopped = true;
     writers_watch_.reset();
-    if (tcp_) tcp_->stop();
-    if (swarm_) swarm_->close();
-    if (ws_) ws_->stop();
+    listeners_.stop();
     for (auto& p : shared_->dialled) p->close();
   }
 
   std::shared_ptr<Shared> shared_;
   std::string host_;
-  std::unique_ptr<Server> tcp_;
-  std::unique_ptr<swarm::Swarm> swarm_;
-  std::unique_ptr<Server> ws_;
+  internal::Listeners listeners_;
   std::shared_ptr<void> writers_watch_;
 };
 
@@ -140,61 +133,31 @@ hypercore::Result<std::unique_ptr<GroupNode>> start_group_node(boost::asio::io_c
   node->shared_ = shared;
   node->host_ = options.host.value_or(options.swarm ? "0.0.0.0" : "127.0.0.1");
   PeerSetup setup = make_setup(options, shared);
-  auto listen_failed = [](const TransportError& e) {
-    return hypercore::fail(hypercore::errc::io_error, "listen: " + e.to_string());
-  };
   // A new writer core (an invitation indexed, an announcement) goes to every connection.
   node->writers_watch_ = group.watch_writers([shared](const std::shared_ptr<hypercore::Core>&) { Shared::schedule(shared); });
-
-  if (options.swarm) {
-    swarm::SwarmOptions so;
-    so.mode = options.swarm->mode;
-    so.bootstrap = options.swarm->bootstrap;
-    so.interfaces = options.swarm->interfaces;
-    so.mdns_port = options.swarm->mdns_port;
-    so.host = node->host_;
-    so.port = options.port;
-    so.setup = setup;
-    so.on_event = [shared](const swarm::SwarmEvent& e) {
-      using Kind = swarm::SwarmEvent::Kind;
-      GroupNodeEvent event;
-      if (e.kind == Kind::peer_found) event.kind = GroupNodeEvent::Kind::peer_found;
-      else if (e.kind == Kind::peer_gone) event.kind = GroupNodeEvent::Kind::peer_gone;
-      else if (e.kind == Kind::peer_rejected) event.kind = GroupNodeEvent::Kind::peer_rejected;
-      else return;  // connections are reported by the handlers
-      event.remote = e.remote;
-      event.peer_key = e.key;
-      shared->emit(event);
-    };
-    HC_TRY(opened, swarm::Swarm::open(io, std::move(so)));
-    node->swarm_ = std::move(opened);
-    HC_CHECK(node->swarm_->join(group.discovery_key(), {.announce = true, .lookup = true}));
-  } else if (options.listen) {
-    ServerOptions so;
-    so.host = node->host_;
-    so.port = options.port;
-    so.setup = setup;
-    auto listening = listen_tcp(io, std::move(so));
-    if (!listening) return listen_failed(listening.error());
-    node->tcp_ = std::move(*listening);
-  }
-  if (options.listen && options.websocket_port) {
-    ServerOptions so;
-    so.host = node->host_;
-    so.port = *options.websocket_port;
-    so.setup = setup;
-    auto listening = listen_websocket(io, std::move(so));
-    if (!listening) return listen_failed(listening.error());
-    node->ws_ = std::move(*listening);
-  }
-  for (const auto& source : options.connect) {
-    if (const auto* tcp = std::get_if<TcpPeer>(&source)) {
-      shared->dialled.push_back(connect_tcp(io, tcp->host, tcp->port, setup));
-    } else if (const auto* ws = std::get_if<WebSocketPeer>(&source)) {
-      shared->dialled.push_back(connect_websocket(io, ws->host, ws->port, setup));
-    } else {
-      return hypercore::fail(hypercore::errc::invalid_argument, "group node: a swarm is joined with `swarm`, not dialled");
-    }
+  internal::ListenerOptions lo;
+  lo.host = node->host_;
+  lo.port = options.port;
+  lo.tcp = options.listen;
+  if (options.listen) lo.websocket_port = options.websocket_port;
+  lo.swarm = options.swarm;
+  lo.topic = group.discovery_key();
+  lo.setup = setup;
+  lo.on_swarm_event = [shared](const swarm::SwarmEvent& e) {
+    using Kind = swarm::SwarmEvent::Kind;
+    GroupNodeEvent event;
+    event.kind = e.kind == Kind::peer_found  ? GroupNodeEvent::Kind::peer_found
+                 : e.kind == Kind::peer_gone ? GroupNodeEvent::Kind::peer_gone
+                                             : GroupNodeEvent::Kind::peer_rejected;
+    event.remote = e.remote;
+    event.peer_key = e.key;
+    shared->emit(event);
+  };
+  HC_TRY(listeners, internal::open_listeners(io, std::move(lo)));
+  node->listeners_ = std::move(listeners);
+  for (const auto& peer : options.connect) shared->dialled.push_back(connect_tcp(io, peer.host, peer.port, setup));
+  for (const auto& peer : options.connect_websocket) {
+    shared->dialled.push_back(connect_websocket(io, peer.host, peer.port, setup));
   }
   return std::unique_ptr<GroupNode>(std::move(node));
 }

@@ -59,8 +59,9 @@ struct GroupNodeOptions {
   std::optional<uint16_t> websocket_port{};
   // Announce and look up the group's discovery key (the Swarm listens on `port` then).
   std::optional<SwarmDiscovery> swarm{};
-  // Peers to dial ("HOST:PORT" or "ws://HOST:PORT", as parse_peer_source reads them).
-  std::vector<PeerSource> connect{};
+  // Peers to dial: over TCP, and over WebSocket.
+  std::vector<TcpPeer> connect{};
+  std::vector<WebSocketPeer> connect_websocket{};
   TransportOptions transport{};
   GroupPeerOptions peer{};
   std::function<void(const GroupNodeEvent&)> on_event{};
@@ -83,9 +84,8 @@ class GroupNode {
   virtual void stop() = 0;
 };
 
-// Errors: io_error naming the address of a listener that cannot be opened, Swarm::open's
-// (invalid_argument for a DHT without bootstrap nodes), invalid_argument for a SwarmDiscovery
-// in `connect` (use `swarm`).
+// Errors: io_error naming the address of a listener that cannot be opened, and
+// Swarm::open's (invalid_argument for a DHT without bootstrap nodes).
 hypercore::Result<std::unique_ptr<GroupNode>> start_group_node(boost::asio::io_context& io, ::multi::Group& group,
                                                                GroupNodeOptions options = {});
 

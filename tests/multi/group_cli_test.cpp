@@ -108,6 +108,33 @@ TEST(GroupCli, ThreeProcessesOnALanFindEachOtherByTheKey) {
   for (const auto& dir : dirs) EXPECT_EQ(bee_ok({"group", "range", dir}), range) << dir;
 }
 
+// Through the DHT: a `bee dht bootstrap` node on 127.0.0.1, the serving device announcing
+// the group's discovery key there, the others finding it by that key alone.
+TEST(GroupCli, ThreeProcessesFindEachOtherThroughTheDht) {
+  bee_test::TempDir tmp;
+  auto dirs = three_devices(tmp);
+  Child dht({kBee, "dht", "bootstrap", "--host", "127.0.0.1", "--port", "0", "--seconds", "60"});
+  ASSERT_TRUE(dht.wait_for("\"bootstrap\":\"", 10s)) << dht.output();
+  std::string out = dht.output();
+  auto at = out.find("\"bootstrap\":\"") + 13;
+  std::string bootstrap = out.substr(at, out.find('"', at) - at);
+  auto sync_all = [&] {
+    Child serve({kBee, "group", "serve", dirs[0], "--swarm", "--host", "127.0.0.1", "--bootstrap", bootstrap, "--seconds", "60"});
+    ASSERT_TRUE(serve.wait_for("\"swarm\":\"dht\"", 10s)) << serve.output();
+    for (const auto& dir : {dirs[1], dirs[2], dirs[1]}) {
+      auto [code, sync] = run({kBee, "group", "sync", dir, "--swarm", "--bootstrap", bootstrap, "--timeout", "20000"});
+      ASSERT_EQ(code, 0) << sync << "\nserve: " << serve.output();
+    }
+    serve.terminate();
+  };
+  sync_all();
+  partitioned_writes(dirs);
+  sync_all();
+  std::string range = bee_ok({"group", "range", dirs[0]});
+  EXPECT_NE(range.find("own2\tx\n"), std::string::npos) << range;
+  for (const auto& dir : dirs) EXPECT_EQ(bee_ok({"group", "range", dir}), range) << dir;
+}
+
 TEST(GroupCli, TheTodoExampleOnThreeDevices) {
   bee_test::TempDir tmp;
   std::string t1 = tmp / "t1", t2 = tmp / "t2", t3 = tmp / "t3";

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "net/bee_server.hpp"
 #include "net/event_loop.hpp"
+#include "net/remote_database.hpp"
 #include "tests/multi/group_fixture.hpp"
 #include "tests/net/loop_pump.hpp"
 
@@ -39,7 +43,7 @@ TEST(GroupNode, ADeviceSyncsWithAServerOverTcpAndWebSocket) {
     GroupNodeOptions dial;
     dial.listen = false;
     if (websocket) {
-      dial.connect.push_back(net::WebSocketPeer{"127.0.0.1", *(*server)->websocket_port()});
+      dial.connect_websocket.push_back(net::WebSocketPeer{"127.0.0.1", *(*server)->websocket_port()});
     } else {
       dial.connect.push_back(net::TcpPeer{"127.0.0.1", (*server)->port()});
     }
@@ -105,6 +109,41 @@ TEST(GroupNode, ThreeDevicesWriteThroughAPartitionAndConverge) {
   nc->stop();
   (*hub)->stop();
   net_test::pump(loop, [&] { return (*hub)->peer_count() == 0; }, seconds(10));
+}
+
+// A view published as an ordinary bee: served with serve_bee, read by a remote reader
+// that fetches only the blocks its lookup walks (net::RemoteDatabase).
+TEST(GroupNode, APublishedViewIsQueriedSparselyAsABee) {
+  auto a = create_device();
+  std::vector<multi::Write> writes;
+  for (int i = 0; i < 500; ++i) {
+    writes.push_back({multi::OpType::put, hypercore::to_bytes("k" + std::to_string(i)), hypercore::to_bytes("v" + std::to_string(i)), {}});
+  }
+  ASSERT_TRUE(a->write(writes));
+  auto view = a->view_bee();
+  ASSERT_TRUE(view);
+  hypercore::Core& core = (*view)->core();
+  net::EventLoop loop;
+  auto server = net::serve_bee(loop.context(), core, {});
+  ASSERT_TRUE(server) << server.error().to_string();
+  std::thread thread([&] { loop.run_for(std::chrono::seconds(30)); });
+  net::RemoteDatabaseOptions o;
+  o.peer = net::TcpPeer{"127.0.0.1", (*server)->port()};
+  o.key_encoding = bee::Encoding::binary;
+  o.value_encoding = bee::Encoding::binary;
+  auto remote = net::RemoteDatabase::open(core.key(), o);
+  ASSERT_TRUE(remote) << remote.error().to_string();
+  auto entry = (*remote)->get(multi::kv_key(bytes("k123")));
+  ASSERT_TRUE(entry && *entry && (*entry)->value);
+  auto values = multi::decode_kv_record(*(*entry)->value);
+  ASSERT_TRUE(values);
+  EXPECT_EQ(str(*values->at(0).value), "v123");
+  auto cost = (*remote)->last_query();
+  EXPECT_GT(cost.blocks, 0u);
+  EXPECT_LT(cost.blocks, core.length() / 10);  // sparse: the lookup's path, not the view
+  (*remote)->close();
+  loop.post([&] { (*server)->stop(); });
+  thread.join();
 }
 
 }  // namespace

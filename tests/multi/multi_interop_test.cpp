@@ -891,26 +891,6 @@ TEST(MultiInterop, BadBlocksAreReadAlikeInJavaScript) {
 
 constexpr auto kWait = std::chrono::seconds(30);
 
-// Runs the session over the socket until `done()`, EOF or the deadline.
-bool drive(net::PeerSession& s, int fd, const std::function<bool()>& done, net::Clock::time_point deadline) {
-  uint8_t buf[65536];
-  while (net::Clock::now() < deadline) {
-    if (!repl_test::write_all(fd, s.take_output())) return done();
-    if (s.failed()) return false;
-    if (done()) return true;
-    pollfd p{fd, POLLIN, 0};
-    int r = poll(&p, 1, 100);
-    if (r < 0 && errno != EINTR) return false;
-    if (r > 0) {
-      ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return done();
-      s.feed(ByteSpan(buf, static_cast<size_t>(n)), net::Clock::now());
-    }
-    s.tick(net::Clock::now());
-  }
-  return false;
-}
-
 // Serves `core` from our PeerSession to `multi_replica.js <mode>`, which clones it over
 // loopback TCP and checks it against `expect`; returns the line it prints ("" on failure,
 // reported).
@@ -950,7 +930,7 @@ std::string serve_to_node(hypercore::Core& core, const std::string& mode, const 
   }
   net::PeerSession session(net::NoiseRole::responder);
   session.add_core(core, {}, net::Clock::now());
-  drive(session, fd, [&] { return client.poll_line(); }, deadline);
+  repl_test::drive(session, fd, [&] { return client.poll_line(); }, deadline);
   close(fd);
   if (!client.read_line(deadline)) {
     ADD_FAILURE() << "multi_replica.js " << mode << " printed: " << client.buffer

@@ -106,4 +106,25 @@ inline bool write_all(int fd, const Bytes& b) {
   return true;
 }
 
+// Runs `s` over the connected socket `fd` (what a transport does) until `done()`, EOF or
+// the deadline; whether `done()` held.
+inline bool drive(PeerSession& s, int fd, const std::function<bool()>& done, Clock::time_point deadline) {
+  uint8_t buf[65536];
+  while (Clock::now() < deadline) {
+    if (!write_all(fd, s.take_output())) return done();
+    if (s.failed()) return false;
+    if (done()) return true;
+    pollfd p{fd, POLLIN, 0};
+    int r = poll(&p, 1, 100);
+    if (r < 0 && errno != EINTR) return false;
+    if (r > 0) {
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return done();
+      s.feed(ByteSpan(buf, static_cast<size_t>(n)), Clock::now());
+    }
+    s.tick(Clock::now());
+  }
+  return false;
+}
+
 }  // namespace repl_test

@@ -33,28 +33,6 @@ using hypercore::to_hex;
 
 constexpr auto kWait = std::chrono::seconds(30);
 
-
-
-// Runs the session over the socket until `done()` or EOF or the deadline.
-bool drive(PeerSession& s, int fd, const std::function<bool()>& done, Clock::time_point deadline) {
-  uint8_t buf[65536];
-  while (Clock::now() < deadline) {
-    if (!write_all(fd, s.take_output())) return done();
-    if (s.failed()) return false;
-    if (done()) return true;
-    pollfd p{fd, POLLIN, 0};
-    int r = poll(&p, 1, 100);
-    if (r < 0 && errno != EINTR) return false;
-    if (r > 0) {
-      ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) return done();
-      s.feed(ByteSpan(buf, static_cast<size_t>(n)), Clock::now());
-    }
-    s.tick(Clock::now());
-  }
-  return false;
-}
-
 std::vector<std::string> block_hex(uint64_t n) {
   std::vector<std::string> out;
   for (uint64_t i = 0; i < n; i++) out.push_back(to_hex(content(i)));
