@@ -200,6 +200,22 @@ bool views_equal(std::initializer_list<multi::Group*> groups) {
   return true;
 }
 
+// A run's wait, at most MULTI_BENCH_LIMIT seconds (default 600).
+std::chrono::seconds wait_limit() {
+  const char* env = std::getenv("MULTI_BENCH_LIMIT");
+  return std::chrono::seconds(env ? std::atoi(env) : 600);
+}
+
+void print_writers(const std::vector<multi::Group*>& groups) {
+  for (auto* g : groups) {
+    for (const auto& w : g->status().writers) {
+      std::printf("  %.8s: writer %.8s length %llu local %llu indexed %llu\n", hypercore::to_hex(g->local_writer()).c_str(),
+                  hypercore::to_hex(w.key).c_str(), static_cast<unsigned long long>(w.length),
+                  static_cast<unsigned long long>(w.contiguous), static_cast<unsigned long long>(w.indexed));
+    }
+  }
+}
+
 bool pump(net::EventLoop& loop, const std::function<bool()>& done, std::chrono::seconds limit) {
   auto deadline = Clock::now() + limit;
   while (!done()) {
@@ -242,10 +258,16 @@ void bench_converge(size_t ops) {
         return dialers[0]->peers_in_sync() == 1 && dialers[1]->peers_in_sync() == 1 && hub->peers_in_sync() == 2 &&
                views_equal({g[0].get(), g[1].get(), g[2].get()});
       },
-      std::chrono::seconds(600));
+      wait_limit());
   double s = seconds_since(t0);
   std::printf("converge: 3 writers x %zu ops after a partition, loopback TCP: %s in %.2f s (%.0f ops/s indexed per device)\n",
               ops, ok ? "converged" : "NOT converged", s, 2.0 * static_cast<double>(ops) / s);
+  if (!ok) {
+    std::printf("  in sync: hub %zu, dialers %zu %zu\n", hub->peers_in_sync(), dialers[0]->peers_in_sync(),
+                dialers[1]->peers_in_sync());
+    print_writers({g[0].get(), g[1].get(), g[2].get()});
+  }
+  std::fflush(stdout);
   for (auto& d : dialers) d->stop();
   hub->stop();
   pump(loop, [&] { return hub->peer_count() == 0; }, std::chrono::seconds(10));
@@ -257,15 +279,19 @@ void bench_many(size_t writers, size_t ops) {
   auto root = must(multi::Group::create(dir / "root"), "create");
   // Each writer: its own group folder, invited by the root, writing `ops` ops.
   std::vector<multi::Hash> keys;
+  auto root_log = must(root->writer_core(root->key()), "root core");
   for (size_t i = 1; i < writers; ++i) {
     auto w = must(multi::Group::join(dir / ("w" + std::to_string(i)), root->key()), "join");
     must(root->add_writer(w->local_writer()), "add");
-    sync_full(*root, *w);
+    // The writer needs only the root's log (its invitation) to write; the root gets its log.
+    copy_core(*root_log, *must(w->writer_core(root->key()), "root replica"));
+    must(w->catch_up(), "catch_up");
     auto entries = make_entries(ops, i);
     must(w->write(writes_of(entries, 0, ops)), "write");
-    sync_full(*root, *w);
+    copy_core(*must(w->writer_core(w->local_writer()), "writer core"), *must(root->writer_core(w->local_writer()), "replica"));
     must(w->close(), "close");
   }
+  must(root->catch_up(), "catch_up");
   auto entries = make_entries(ops, 0);
   must(root->write(writes_of(entries, 0, ops)), "write");
   double rss_setup = peak_rss_mb();
@@ -278,7 +304,11 @@ void bench_many(size_t writers, size_t ops) {
   auto t0 = Clock::now();
   auto client = must(net::multi::start_group_node(loop.context(), *fresh, o), "dial");
   bool ok = pump(loop, [&] { return client->peers_in_sync() == 1 && views_equal({root.get(), fresh.get()}); },
-                 std::chrono::seconds(600));
+                 wait_limit());
+  if (!ok) {
+    std::printf("many: no sync: in sync %zu/%zu\n", client->peers_in_sync(), server->peers_in_sync());
+    print_writers({root.get(), fresh.get()});
+  }
   double s = seconds_since(t0);
   auto st = fresh->status();
   std::printf("many: %zu writers x %zu ops; a new device %s in %.2f s; %zu writer cores = %zu channels on its connection "
@@ -306,6 +336,7 @@ std::vector<size_t> parse_list(const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a line at a time, also into a pipe
   std::set<std::string> workloads = {"index", "converge", "many"};
   std::vector<size_t> sizes = {10000, 100000, 1000000};
   size_t writers = 3, batch = 4096, converge_ops = 10000, many_writers = 100, many_ops = 100;

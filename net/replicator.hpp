@@ -152,7 +152,8 @@ class Replicator {
   bool owns(const MuxEvent& e) const;
   // A Mux event for our channel (opened, message, closed, rejected).
   void on_mux_event(const MuxEvent& e, TimePoint now);
-  // Expires requests and wants, then schedules more downloads.
+  // Expires requests and wants, announces blocks that became contiguous here since the
+  // last announcement (downloaded from other peers), then schedules more downloads.
   void tick(TimePoint now);
 
   // Asks for one block; a block_downloaded or block_failed event follows (at once if the

@@ -254,6 +254,10 @@ void Replicator::tick(TimePoint now) {
     fail_block(index, ReplicationErrc::block_not_available,
                "block " + std::to_string(index) + ": the peer did not announce it in time");
   }
+  // Blocks that became contiguous here without a change of the head (downloaded from
+  // another peer) are announced as Node announces its downloads, so a peer relaying a log
+  // it is still receiving passes it on.
+  if (state_ == State::open) announce_contiguous();
   pump(now);
 }
 

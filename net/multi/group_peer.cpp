@@ -112,7 +112,12 @@ bool GroupPeer::in_sync() const {
   }
   for (const auto& [key, length] : ours) {
     auto it = theirs.find(key);
-    if (it == theirs.end() ? length > 0 : it->second != length) return false;
+    if (it != theirs.end()) {
+      if (it->second != length) return false;
+    } else if (length > 0 && group_.membership().is_member(key)) {
+      return false;  // the peer will take it once it has indexed the op that admits it
+    }
+    // Else a log nobody else accepts yet (this device's, before its invitation).
   }
   // Writers only the peer lists, with blocks: ours too once their membership is indexed.
   for (const auto& [key, length] : theirs) {

@@ -51,7 +51,8 @@ class GroupPeer {
   // The peer's last list (nullopt until one arrived).
   const std::optional<std::vector<ListedWriter>>& peer_writers() const { return peer_writers_; }
   // Both hold the same logs: every writer both track is held whole by both to the same
-  // length, and neither tracks one with blocks the other has not listed.
+  // length, and neither tracks a member's log with blocks the other has not listed (a log
+  // of a device not invited yet does not count).
   bool in_sync() const;
   // A violation on the group channel (an undecodable list): the owner closes the session.
   const std::optional<std::string>& failure() const { return failure_; }

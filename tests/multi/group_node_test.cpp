@@ -111,6 +111,47 @@ TEST(GroupNode, ThreeDevicesWriteThroughAPartitionAndConverge) {
   net_test::pump(loop, [&] { return (*hub)->peer_count() == 0; }, seconds(10));
 }
 
+// A hub relays logs it is still receiving: B's 3,000 ops reach C through A while A is
+// downloading them (A announces each block it stores, as Node does), and a device nobody
+// invited syncs everything read-only and counts as in sync.
+TEST(GroupNode, AHubRelaysWhatItIsStillReceivingAndAReaderSyncs) {
+  net::EventLoop loop;
+  std::vector<Device> d;
+  d.push_back(create_device());
+  d.push_back(join_device(d[0]->key()));
+  d.push_back(join_device(d[0]->key()));
+  d.push_back(join_device(d[0]->key()));  // never invited: a reader
+  ASSERT_TRUE(d[0]->add_writer(d[1]->local_writer()));
+  ASSERT_TRUE(d[0]->add_writer(d[2]->local_writer()));
+  for (int i = 1; i < 3; ++i) ASSERT_TRUE(sync_full(*d[0], *d[i]));
+  std::vector<multi::Write> writes;
+  for (int i = 0; i < 3000; ++i) writes.push_back({multi::OpType::put, hypercore::to_bytes("b" + std::to_string(i)), hypercore::to_bytes("x"), {}});
+  ASSERT_TRUE(d[1]->write(writes));
+  auto hub = start_group_node(loop.context(), *d[0], {});
+  ASSERT_TRUE(hub);
+  std::vector<std::unique_ptr<net::multi::GroupNode>> nodes;
+  for (int i = 1; i < 4; ++i) {
+    GroupNodeOptions o;
+    o.listen = false;
+    o.connect.push_back(net::TcpPeer{"127.0.0.1", (*hub)->port()});
+    nodes.push_back(std::move(*start_group_node(loop.context(), *d[i], o)));
+  }
+  ASSERT_TRUE(net_test::pump(
+      loop,
+      [&] {
+        for (auto& n : nodes) {
+          if (n->peers_in_sync() != 1) return false;
+        }
+        return same_views({d[0].group.get(), d[1].group.get(), d[2].group.get(), d[3].group.get()});
+      },
+      seconds(20)));
+  EXPECT_EQ(read_view(*d[3])->size(), 3000u);
+  EXPECT_FALSE(d[3]->status().writable);
+  for (auto& n : nodes) n->stop();
+  (*hub)->stop();
+  net_test::pump(loop, [&] { return (*hub)->peer_count() == 0; }, seconds(10));
+}
+
 // A view published as an ordinary bee: served with serve_bee, read by a remote reader
 // that fetches only the blocks its lookup walks (net::RemoteDatabase).
 TEST(GroupNode, APublishedViewIsQueriedSparselyAsABee) {
