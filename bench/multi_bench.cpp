@@ -133,7 +133,9 @@ void bench_index(const std::vector<size_t>& sizes, size_t writers, size_t batch)
     std::vector<std::unique_ptr<multi::Group>> w;
     w.push_back(must(multi::Group::create(dir / "w0", o), "create"));
     for (size_t i = 1; i < writers; ++i) {
-      w.push_back(must(multi::Group::join(dir / ("w" + std::to_string(i)), w[0]->key(), o), "join"));
+      std::string name = "w";  // appended: g++ 12 at -O3 warns falsely on "w" + string
+      name += std::to_string(i);
+      w.push_back(must(multi::Group::join(dir / name, w[0]->key(), o), "join"));
       must(w[0]->add_writer(w[i]->local_writer()), "add_writer");
     }
     for (size_t i = 1; i < writers; ++i) sync_full(*w[0], *w[i]);
@@ -281,7 +283,9 @@ void bench_many(size_t writers, size_t ops) {
   std::vector<multi::Hash> keys;
   auto root_log = must(root->writer_core(root->key()), "root core");
   for (size_t i = 1; i < writers; ++i) {
-    auto w = must(multi::Group::join(dir / ("w" + std::to_string(i)), root->key()), "join");
+    std::string name = "w";
+    name += std::to_string(i);
+    auto w = must(multi::Group::join(dir / name, root->key()), "join");
     must(root->add_writer(w->local_writer()), "add");
     // The writer needs only the root's log (its invitation) to write; the root gets its log.
     copy_core(*root_log, *must(w->writer_core(root->key()), "root replica"));

@@ -88,9 +88,11 @@ Result<void> Group::Impl::save_config(const hypercore::KeyPair& local_pair) {
 }
 
 Result<hypercore::KeyPair> Group::Impl::load_config() {
-  HC_TRY(entry, state->get(hypercore::as_bytes("config")));
-  if (!entry || !entry->value) return fail(errc::corrupt, "group in " + storage->describe() + ": no config record");
-  hypercore::cenc::Decoder d(*entry->value, "group config");
+  // Read in place: moving the optional entry out trips g++ 12's -Wmaybe-uninitialized at -O3.
+  auto entry = state->get(hypercore::as_bytes("config"));
+  if (!entry) return std::unexpected(entry.error());
+  if (!*entry || !(*entry)->value) return fail(errc::corrupt, "group in " + storage->describe() + ": no config record");
+  hypercore::cenc::Decoder d(*(*entry)->value, "group config");
   HC_TRY(version, d.uint());
   if (version != kConfigVersion) return fail(errc::unsupported, "group config version " + std::to_string(version));
   HC_TRY(k, d.fixed32());

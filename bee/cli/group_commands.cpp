@@ -69,7 +69,11 @@ std::string value_json(const multi::Value& v) {
 
 std::string values_json(const std::vector<multi::Value>& values) {
   std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + value_json(values[i]);
+  // Appended piece by piece: g++ 12 at -O3 warns falsely (-Wrestrict) on "literal" + string.
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ",";
+    out += value_json(values[i]);
+  }
   return out + "]";
 }
 
@@ -287,13 +291,15 @@ int run_status(const Invocation& inv) {
       o.number("length", w.length).number("local_blocks", w.contiguous).number("indexed", w.indexed);
       o.number("lag", w.contiguous > w.indexed ? w.contiguous - w.indexed : 0).number("badOps", w.bad_ops);
       if (!w.problem.empty()) o.string("problem", w.problem);
-      writers += (i ? "," : "") + o.str();
+      if (i) writers += ",";
+      writers += o.str();
     }
     writers += "]";
     std::string views = "[";
     for (size_t i = 0; i < st.views.size(); ++i) {
       const auto& v = st.views[i];
-      views += (i ? "," : "") + JsonObject()
+      if (i) views += ",";
+      views += JsonObject()
                                     .string("name", v.name)
                                     .number("version", v.version)
                                     .number("beeVersion", v.bee_version)
