@@ -32,7 +32,7 @@
 #include "bee/bee.hpp"
 #include "hypercore/proof.hpp"
 #include "multi/group.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 #include "net/multi/group_node.hpp"
 
 namespace {

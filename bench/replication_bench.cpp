@@ -61,10 +61,10 @@
 #include "bee/bee.hpp"
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
-#include "net/bee_extension.hpp"
-#include "net/event_loop.hpp"
-#include "net/remote_bee_async.hpp"
-#include "net/tcp_transport.hpp"
+#include "net/remote/bee_extension.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/remote/remote_bee_async.hpp"
+#include "net/transport/tcp_transport.hpp"
 
 #ifndef BEE_SOURCE_DIR
 #define BEE_SOURCE_DIR "."

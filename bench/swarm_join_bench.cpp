@@ -52,8 +52,8 @@
 
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
-#include "net/event_loop.hpp"
-#include "net/swarm.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/swarm/swarm.hpp"
 #include "tests/support/private_netns.hpp"
 
 namespace {

@@ -14,8 +14,8 @@
 
 #include "bee/database.hpp"
 #include "hypercore/bytes.hpp"
-#include "net/bee_server.hpp"
-#include "net/event_loop.hpp"
+#include "net/remote/bee_server.hpp"
+#include "net/transport/event_loop.hpp"
 
 int fail(const hypercore::Error& error) {
   std::fprintf(stderr, "serve_db: %s\n", error.to_string().c_str());

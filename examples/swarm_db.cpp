@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "net/remote_database.hpp"
+#include "net/remote/remote_database.hpp"
 
 int fail(const hypercore::Error& error) {
   std::fprintf(stderr, "swarm_db: %s\n", error.to_string().c_str());

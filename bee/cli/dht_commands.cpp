@@ -17,8 +17,8 @@
 #include "bee/cli/net_common.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
-#include "net/event_loop.hpp"
-#include "net/swarm.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/swarm/swarm.hpp"
 
 namespace bee::cli {
 

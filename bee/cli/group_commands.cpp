@@ -11,7 +11,7 @@
 #include "bee/cli/net_common.hpp"
 #include "hypercore/id.hpp"
 #include "multi/group.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 #include "net/multi/group_node.hpp"
 
 namespace bee::cli {

@@ -20,10 +20,10 @@
 #include "bee/messages.hpp"
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
-#include "net/bee_server.hpp"
-#include "net/event_loop.hpp"
-#include "net/tcp_transport.hpp"
-#include "net/websocket_transport.hpp"
+#include "net/remote/bee_server.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/transport/tcp_transport.hpp"
+#include "net/transport/websocket_transport.hpp"
 
 namespace bee::cli {
 

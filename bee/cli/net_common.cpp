@@ -5,10 +5,10 @@
 
 #include "bee/cli/db_store.hpp"
 #include "hypercore/core.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 #include "net/dht/address.hpp"
-#include "net/swarm.hpp"
-#include "net/swarm_discovery.hpp"
+#include "net/swarm/swarm.hpp"
+#include "net/swarm/swarm_discovery.hpp"
 
 namespace bee::cli {
 

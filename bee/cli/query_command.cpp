@@ -19,8 +19,8 @@
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
 #include "bee/cli/net_common.hpp"
-#include "net/event_loop.hpp"
-#include "net/remote_bee_client.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/remote/remote_bee_client.hpp"
 
 namespace bee::cli {
 

@@ -17,7 +17,7 @@
 
 #include "hypercore/bytes.hpp"
 #include "multi/group.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 #include "net/multi/group_node.hpp"
 
 namespace {

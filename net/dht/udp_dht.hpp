@@ -9,7 +9,7 @@
 
 #include "hypercore/error.hpp"
 #include "net/dht/dht_node.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 
 namespace boost::asio {
 class io_context;

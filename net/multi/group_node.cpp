@@ -6,10 +6,10 @@
 #include <map>
 #include <set>
 
-#include "net/internal/listeners.hpp"
-#include "net/swarm.hpp"
-#include "net/tcp_transport.hpp"
-#include "net/websocket_transport.hpp"
+#include "net/remote/internal/listeners.hpp"
+#include "net/swarm/swarm.hpp"
+#include "net/transport/tcp_transport.hpp"
+#include "net/transport/websocket_transport.hpp"
 
 namespace net::multi {
 

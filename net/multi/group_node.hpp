@@ -23,8 +23,8 @@
 
 #include "multi/group.hpp"
 #include "net/multi/group_peer.hpp"
-#include "net/peer_source.hpp"
-#include "net/transport.hpp"
+#include "net/remote/peer_source.hpp"
+#include "net/transport/transport.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -18,7 +18,7 @@
 
 #include "multi/group.hpp"
 #include "net/multi/writer_list.hpp"
-#include "net/peer_session.hpp"
+#include "net/replication/peer_session.hpp"
 
 namespace net::multi {
 

@@ -3,7 +3,7 @@
 // same message, and re-encoding must be stable.
 #include <cstdlib>
 
-#include "net/hypercore_messages.hpp"
+#include "net/replication/hypercore_messages.hpp"
 
 using namespace net;
 

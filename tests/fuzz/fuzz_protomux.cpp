@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "net/protomux.hpp"
+#include "net/mux/protomux.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
 using namespace net;

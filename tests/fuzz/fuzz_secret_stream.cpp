@@ -4,7 +4,7 @@
 // Invariants: no crash, nothing after a failure, a dead stream stays silent.
 #include <cstdlib>
 
-#include "net/secret_stream.hpp"
+#include "net/stream/secret_stream.hpp"
 
 using namespace net;
 using hypercore::ByteSpan;

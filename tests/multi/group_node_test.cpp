@@ -6,9 +6,9 @@
 
 #include <thread>
 
-#include "net/bee_server.hpp"
-#include "net/event_loop.hpp"
-#include "net/remote_database.hpp"
+#include "net/remote/bee_server.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/remote/remote_database.hpp"
 #include "tests/multi/group_fixture.hpp"
 #include "tests/net/loop_pump.hpp"
 

@@ -35,7 +35,7 @@
 #include <random>
 #include <sstream>
 
-#include "net/peer_session.hpp"
+#include "net/replication/peer_session.hpp"
 #include "tests/multi/group_fixture.hpp"
 #include "tests/net/node_child.hpp"
 #include "tests/support/oracle.hpp"

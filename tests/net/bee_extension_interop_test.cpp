@@ -14,9 +14,9 @@
 #include <gtest/gtest.h>
 
 #include "bee/bee.hpp"
-#include "net/bee_extension.hpp"
-#include "net/event_loop.hpp"
-#include "net/tcp_transport.hpp"
+#include "net/remote/bee_extension.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/transport/tcp_transport.hpp"
 #include "tests/net/node_child.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/support/oracle.hpp"

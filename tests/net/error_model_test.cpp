@@ -8,10 +8,10 @@
 
 #include "hypercore/core.hpp"
 #include "hypercore/error.hpp"
-#include "net/remote_bee.hpp"
-#include "net/replicator.hpp"
-#include "net/stream_error.hpp"
-#include "net/transport.hpp"
+#include "net/remote/remote_bee.hpp"
+#include "net/replication/replicator.hpp"
+#include "net/stream/stream_error.hpp"
+#include "net/transport/transport.hpp"
 
 namespace {
 

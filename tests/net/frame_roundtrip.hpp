@@ -4,8 +4,8 @@
 #pragma once
 
 #include "hypercore/compact_encoding.hpp"
-#include "net/hypercore_messages.hpp"
-#include "net/protomux.hpp"
+#include "net/replication/hypercore_messages.hpp"
+#include "net/mux/protomux.hpp"
 
 namespace net_test {
 

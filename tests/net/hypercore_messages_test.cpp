@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "hypercore/crypto.hpp"
-#include "net/hypercore_messages.hpp"
-#include "net/protomux.hpp"
+#include "net/replication/hypercore_messages.hpp"
+#include "net/mux/protomux.hpp"
 #include "tests/net/frame_roundtrip.hpp"
 #include "tests/support/expect_errc.hpp"
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "hypercore/crypto.hpp"
-#include "net/hypercore_messages.hpp"
-#include "net/protomux.hpp"
+#include "net/replication/hypercore_messages.hpp"
+#include "net/mux/protomux.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace {

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <functional>
 
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 
 namespace net_test {
 

@@ -1,11 +1,11 @@
-// NodeOrder (net/internal/node_order.hpp): the order facts remote reads plan with, from the
+// NodeOrder (net/remote/internal/node_order.hpp): the order facts remote reads plan with, from the
 // keys of the held blocks a node's child pointers name.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-#include "net/internal/node_order.hpp"
+#include "net/remote/internal/node_order.hpp"
 
 namespace {
 

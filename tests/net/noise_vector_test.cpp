@@ -2,9 +2,9 @@
 // every listed value, through the bare Noise state machine and through SecretStream.
 #include <gtest/gtest.h>
 
-#include "net/internal/noise_crypto.hpp"
-#include "net/noise_handshake.hpp"
-#include "net/secret_stream.hpp"
+#include "net/stream/internal/noise_crypto.hpp"
+#include "net/stream/noise_handshake.hpp"
+#include "net/stream/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
 
 using namespace net;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "net/protomux.hpp"
+#include "net/mux/protomux.hpp"
 #include "tests/support/expect_errc.hpp"
 
 namespace {

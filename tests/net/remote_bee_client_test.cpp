@@ -1,4 +1,4 @@
-// RemoteBeeClient (net/remote_bee_client.hpp) over real sockets on 127.0.0.1: a bee served
+// RemoteBeeClient (net/remote/remote_bee_client.hpp) over real sockets on 127.0.0.1: a bee served
 // by listen_tcp / listen_websocket with the extension answered, queried through the
 // completion-token API with callbacks and with C++20 coroutines (use_awaitable). Results
 // must equal the writer's local reads; deadlines, wait=false and a dropped connection fail
@@ -20,11 +20,11 @@
 
 #include "bee/bee.hpp"
 #include "bee/messages.hpp"
-#include "net/bee_extension.hpp"
-#include "net/event_loop.hpp"
-#include "net/remote_bee_async.hpp"
-#include "net/tcp_transport.hpp"
-#include "net/websocket_transport.hpp"
+#include "net/remote/bee_extension.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/remote/remote_bee_async.hpp"
+#include "net/transport/tcp_transport.hpp"
+#include "net/transport/websocket_transport.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/support/expect_errc.hpp"
 #include "tests/support/read_all.hpp"

@@ -25,7 +25,7 @@
 
 #include "bee/bee.hpp"
 #include "bee/messages.hpp"
-#include "net/remote_bee.hpp"
+#include "net/remote/remote_bee.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/net/node_child.hpp"
 #include "tests/support/oracle.hpp"

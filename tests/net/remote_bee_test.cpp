@@ -1,4 +1,4 @@
-// Sparse remote queries (net/remote_bee.hpp), C++ to C++ over the in-memory duplex: a
+// Sparse remote queries (net/remote/remote_bee.hpp), C++ to C++ over the in-memory duplex: a
 // writer bee of 20,000 entries, a replica opened by key only, gets / ranges / history
 // answered by fetching only the blocks the lookup walks. Checks results against the
 // writer's local reads, and counts the blocks the replica ends up holding against the Node
@@ -17,8 +17,8 @@
 
 #include "bee/bee.hpp"
 #include "bee/messages.hpp"
-#include "net/bee_extension.hpp"
-#include "net/remote_bee.hpp"
+#include "net/remote/bee_extension.hpp"
+#include "net/remote/remote_bee.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/support/expect_errc.hpp"
 #include "tests/support/read_all.hpp"
@@ -205,7 +205,7 @@ void cold_gets(bool answer_extension) {
 TEST(RemoteBee, ColdGetFetchesNoMoreThanNode) { cold_gets(true); }
 TEST(RemoteBee, ColdGetWithAPeerIgnoringTheExtension) { cold_gets(false); }
 
-// The trade-off of the two get options (net/remote_bee.hpp), on the 8 cold gets with a peer
+// The trade-off of the two get options (net/remote/remote_bee.hpp), on the 8 cold gets with a peer
 // ignoring the extension: a batch reaching deeper into a node's binary search
 // (key_search_depth 1, 2, 3, then 0 = the whole search) and more speculative children
 // fetch more blocks for fewer round trips. Only the default is held to Node's figures

@@ -1,4 +1,4 @@
-// RemoteDatabase (net/remote_database.hpp), the blocking one-call facade, against a bee
+// RemoteDatabase (net/remote/remote_database.hpp), the blocking one-call facade, against a bee
 // served by serve_bee on 127.0.0.1 from a thread of its own: reads with encodings and a
 // sub-database equal the writer's local bee::Db reads; an empty remote opens at once; a
 // refused connect, a query deadline and a close during a query end with named errors in
@@ -22,11 +22,11 @@
 #include "hypercore/core.hpp"
 #include "hypercore/id.hpp"
 #include "hypercore/storage.hpp"
-#include "net/bee_server.hpp"
+#include "net/remote/bee_server.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
-#include "net/event_loop.hpp"
-#include "net/remote_database.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/remote/remote_database.hpp"
 #include "tests/support/expect_errc.hpp"
 #include "tests/support/private_netns.hpp"
 

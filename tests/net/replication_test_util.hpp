@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "hypercore/core.hpp"
-#include "net/hypercore_messages.hpp"
-#include "net/peer_session.hpp"
-#include "net/protomux.hpp"
-#include "net/secret_stream.hpp"
+#include "net/replication/hypercore_messages.hpp"
+#include "net/replication/peer_session.hpp"
+#include "net/mux/protomux.hpp"
+#include "net/stream/secret_stream.hpp"
 
 namespace repl_test {
 

@@ -3,7 +3,7 @@
 // third peer, and blocks the peer does not have.
 #include <gtest/gtest.h>
 
-#include "net/internal/range_set.hpp"
+#include "net/replication/internal/range_set.hpp"
 #include "tests/net/replication_test_util.hpp"
 
 namespace {

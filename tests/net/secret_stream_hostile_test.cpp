@@ -2,7 +2,7 @@
 // connection with a named error, never a crash, and nothing is delivered after it.
 #include <gtest/gtest.h>
 
-#include "net/secret_stream.hpp"
+#include "net/stream/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
 #include "tests/support/expect_errc.hpp"
 

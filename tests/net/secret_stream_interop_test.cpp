@@ -16,7 +16,7 @@
 #include <functional>
 #include <random>
 
-#include "net/secret_stream.hpp"
+#include "net/stream/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
 #include "tests/support/oracle.hpp"
 

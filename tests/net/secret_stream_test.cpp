@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "net/secret_stream.hpp"
+#include "net/stream/secret_stream.hpp"
 #include "tests/net/stream_test_util.hpp"
 #include "tests/support/expect_errc.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "hypercore/bytes.hpp"
 #include "hypercore/crypto.hpp"
-#include "net/secret_stream.hpp"
+#include "net/stream/secret_stream.hpp"
 
 namespace net_test {
 

@@ -13,7 +13,7 @@
 
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
-#include "net/swarm.hpp"
+#include "net/swarm/swarm.hpp"
 #include "tests/cli/cli_support.hpp"
 #include "tests/net/node_child.hpp"
 #include "tests/support/expect_errc.hpp"

@@ -12,9 +12,9 @@
 
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
-#include "net/event_loop.hpp"
-#include "net/swarm.hpp"
-#include "net/swarm_discovery.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/swarm/swarm.hpp"
+#include "net/swarm/swarm_discovery.hpp"
 #include "tests/support/private_netns.hpp"
 
 using namespace std::chrono_literals;

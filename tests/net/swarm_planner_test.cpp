@@ -1,6 +1,6 @@
 // SwarmPlanner without sockets: who dials (the same answer on both sides of a pair), one
 // dial per peer whatever the number of topics, bounded backoff, give-up and re-found.
-#include "net/swarm_planner.hpp"
+#include "net/swarm/swarm_planner.hpp"
 
 #include <gtest/gtest.h>
 

@@ -14,8 +14,8 @@
 
 #include <gtest/gtest.h>
 
-#include "net/event_loop.hpp"
-#include "net/tcp_transport.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/transport/tcp_transport.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/net/node_child.hpp"
 #include "tests/support/oracle.hpp"

@@ -11,9 +11,9 @@
 #include <chrono>
 #include <optional>
 
-#include "net/event_loop.hpp"
-#include "net/tcp_transport.hpp"
-#include "net/websocket_transport.hpp"
+#include "net/transport/event_loop.hpp"
+#include "net/transport/tcp_transport.hpp"
+#include "net/transport/websocket_transport.hpp"
 #include "tests/net/replication_test_util.hpp"
 #include "tests/support/expect_errc.hpp"
 

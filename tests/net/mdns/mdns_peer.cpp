@@ -17,7 +17,7 @@
 #include <string>
 
 #include "hypercore/crypto.hpp"
-#include "net/event_loop.hpp"
+#include "net/transport/event_loop.hpp"
 #include "net/mdns/mdns_socket.hpp"
 
 using namespace net::mdns;
