@@ -5,7 +5,8 @@
 #     packages: lintian, install, a consumer program built with CMake and pkg-config,
 #     a clean purge (tests/packaging/check_package.sh)
 #  2. asan: the same tests under AddressSanitizer + UndefinedBehaviorSanitizer, with
-#     assertions on
+#     assertions on, except those against the Node reference (BEE_TEST_INTEROP=OFF: they
+#     run our code on the paths the unit tests and fuzzers cover, and cost minutes to build)
 #  3. fuzz: libFuzzer targets replay the checked-in corpus, then fuzz each for a few seconds
 # Set BEE_TEST_STAGES to a subset ("release asan fuzz") to run fewer stages; "debug" (an
 # unoptimised build and its tests) runs only when asked for. One optimised build serves
