@@ -69,8 +69,11 @@ Result<HeaderState> decode_header(ByteSpan payload) {
   HC_TRY(flags, d.uint());
   if (flags & kHasManifest) {
     HC_TRY(bytes, d.buffer());
-    HC_TRY(manifest, Manifest::decode(bytes));
-    s.manifest = std::move(manifest);
+    // Assigned from the result in place: moving a Manifest (optional vectors inside) out
+    // of the Result first makes g++ 12 at -O2 warn falsely (maybe-uninitialized).
+    auto manifest = Manifest::decode(bytes);
+    if (!manifest) return std::unexpected(manifest.error());
+    s.manifest.emplace(std::move(*manifest));
   }
   if (flags & kHasSecretKey) {
     HC_TRY(sk, d.fixed(64));

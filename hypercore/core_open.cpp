@@ -172,7 +172,7 @@ Result<void> Core::Impl::check_replayed_record(const format::Record& r, uint64_t
       if (!stored || !*stored) return bad("root " + std::to_string(idx) + " of the new length is unknown");
       roots.push_back(**stored);
     }
-    if (!identity.verify(hypercore::tree_hash(roots), new_length, r.head->fork, r.head->signature)) {
+    if (!identity.verify(roots, new_length, r.head->fork, r.head->signature)) {
       return bad("the signature of length " + std::to_string(new_length) + " does not verify");
     }
   }
@@ -363,7 +363,7 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
   s.head.signature = h.signature;
   s.head.roots = h.roots;
   s.byte_length = s.head.byte_length();
-  if (h.length > 0 && !s.identity.verify(s.head.tree_hash(), h.length, h.fork, h.signature)) {
+  if (h.length > 0 && !s.identity.verify(s.head.roots, h.length, h.fork, h.signature)) {
     return fail(errc::corrupt, s.where() + "/header: the stored signature does not verify for length " +
                                    std::to_string(h.length));
   }
@@ -374,7 +374,7 @@ Result<std::unique_ptr<Core>> Core::open(std::shared_ptr<Storage> storage, CoreO
   HC_CHECK(s.load_bitfield());
   s.contiguous = std::min(s.bitfield.first_clear(0), s.head.length);
   HC_CHECK(s.replay_log(!s.options.read_only));
-  if (s.head.length > 0 && !s.identity.verify(s.head.tree_hash(), s.head.length, s.head.fork, s.head.signature)) {
+  if (s.head.length > 0 && !s.identity.verify(s.head.roots, s.head.length, s.head.fork, s.head.signature)) {
     return fail(errc::corrupt, s.where() + "/log: the replayed state's signature does not verify");
   }
   return std::unique_ptr<Core>(new Core(std::move(impl)));

@@ -17,7 +17,7 @@ Result<void> Core::verify() const {
   const Impl& s = *impl_;
   if (s.closed) return fail(errc::closed, "core is closed");
   const uint64_t length = s.head.length;
-  if (length > 0 && !s.identity.verify(s.head.tree_hash(), length, s.head.fork, s.head.signature)) {
+  if (length > 0 && !s.identity.verify(s.head.roots, length, s.head.fork, s.head.signature)) {
     return fail(errc::invalid_signature, "the signature of length " + std::to_string(length) + " does not verify");
   }
   const bool full = s.contiguous == length;

@@ -4,6 +4,7 @@
 
 #include "hypercore/compact_encoding.hpp"
 #include "hypercore/internal/endian.hpp"
+#include "hypercore/internal/proof_common.hpp"
 
 namespace hypercore {
 
@@ -13,6 +14,9 @@ constexpr uint64_t kHashBlake2b = 0;
 constexpr uint64_t kSignatureEd25519 = 0;
 constexpr uint64_t kFlagAllowPatch = 1;
 constexpr uint64_t kFlagPrologue = 2;
+constexpr uint64_t kFlagLinked = 4;    // hypercore 11
+constexpr uint64_t kFlagUserData = 8;  // hypercore 11
+constexpr uint64_t kMaxVersion = 3;
 // v0 manifest layouts (§3.3).
 constexpr uint64_t kV0PrologueOnly = 0;
 constexpr uint64_t kV0SingleSigner = 1;
@@ -99,17 +103,25 @@ struct DecodedProof {
   uint64_t patch = 0;
 };
 
-Result<void> skip_patch_nodes(cenc::Decoder& in) {
+struct DecodedMultisig {
+  std::vector<DecodedProof> proofs;
+  std::vector<Node> patch;  // tree nodes shared by the patched proofs
+};
+
+Result<std::vector<Node>> decode_patch_nodes(cenc::Decoder& in) {
   HC_TRY(count, in.array_length(kPatchNodeBytes));
+  std::vector<Node> nodes;
+  nodes.reserve(count);
   for (uint64_t i = 0; i < count; i++) {
-    HC_CHECK(in.uint());
-    HC_CHECK(in.uint());
-    HC_CHECK(in.fixed32());
+    HC_TRY(index, in.uint());
+    HC_TRY(size, in.uint());
+    HC_TRY(hash, in.fixed32());
+    nodes.push_back(Node{index, size, hash});
   }
-  return {};
+  return nodes;
 }
 
-Result<std::vector<DecodedProof>> decode_multisig_v1(ByteSpan field) {
+Result<DecodedMultisig> decode_multisig_v1(ByteSpan field) {
   cenc::Decoder in(field, "multisig signature");
   HC_TRY(count, in.array_length(kV1ProofBytes));
   std::vector<DecodedProof> proofs;
@@ -124,15 +136,14 @@ Result<std::vector<DecodedProof>> decode_multisig_v1(ByteSpan field) {
     p.patch = patch;
     proofs.push_back(p);
   }
-  // The patch nodes only matter for patch > 0, which verify() rejects; they must still decode.
-  HC_CHECK(skip_patch_nodes(in));
+  HC_TRY(patch, decode_patch_nodes(in));
   // The reference ignores trailing bytes; no encoder writes them, and refusing them keeps
   // one byte string per signed state.
   HC_CHECK(in.expect_end());
-  return proofs;
+  return DecodedMultisig{std::move(proofs), std::move(patch)};
 }
 
-Result<std::vector<DecodedProof>> decode_multisig_v0(ByteSpan field) {
+Result<DecodedMultisig> decode_multisig_v0(ByteSpan field) {
   cenc::Decoder in(field, "v0 multisig signature");
   HC_TRY(count, in.array_length(kV0ProofBytes));
   std::vector<DecodedProof> proofs;
@@ -153,9 +164,9 @@ Result<std::vector<DecodedProof>> decode_multisig_v0(ByteSpan field) {
     }
     proofs.push_back(p);
   }
-  HC_CHECK(skip_patch_nodes(in));
+  HC_TRY(patch, decode_patch_nodes(in));
   HC_CHECK(in.expect_end());
-  return proofs;
+  return DecodedMultisig{std::move(proofs), std::move(patch)};
 }
 
 // TREE ‖ [context] ‖ tree_hash ‖ u64le(length) ‖ u64le(fork); no context in compat mode.
@@ -205,7 +216,8 @@ void Manifest::encode_to(cenc::Encoder& out) const {
     }
     return;
   }
-  out.uint((allow_patch ? kFlagAllowPatch : 0) | (prologue ? kFlagPrologue : 0));
+  out.uint((allow_patch ? kFlagAllowPatch : 0) | (prologue ? kFlagPrologue : 0) | (linked ? kFlagLinked : 0) |
+           (user_data ? kFlagUserData : 0));
   out.uint(kHashBlake2b);
   out.uint(quorum);
   out.uint(signers.size());
@@ -214,6 +226,11 @@ void Manifest::encode_to(cenc::Encoder& out) const {
     out.fixed(prologue->hash);
     out.uint(prologue->length);
   }
+  if (linked) {
+    out.uint(linked->size());
+    for (const Hash& key : *linked) out.fixed(key);
+  }
+  if (user_data) out.buffer(*user_data);
 }
 
 Bytes Manifest::encode() const {
@@ -225,13 +242,13 @@ Bytes Manifest::encode() const {
 Result<Manifest> Manifest::decode_from(cenc::Decoder& in) {
   HC_TRY(version, in.uint());
   if (version == 0) return decode_v0(in);
-  if (version != 1) return fail(errc::bad_manifest, "manifest: unknown version " + std::to_string(version));
+  if (version > kMaxVersion) return fail(errc::bad_manifest, "manifest: unknown version " + std::to_string(version));
   HC_TRY(flags, in.uint());
   HC_CHECK(expect_blake2b(in));
   HC_TRY(quorum, in.uint());
   HC_TRY(signers, decode_signers(in));
   Manifest m;
-  m.version = 1;
+  m.version = version;
   m.allow_patch = (flags & kFlagAllowPatch) != 0;
   m.quorum = quorum;
   m.signers = std::move(signers);
@@ -239,6 +256,21 @@ Result<Manifest> Manifest::decode_from(cenc::Decoder& in) {
     HC_TRY(hash, in.fixed32());
     HC_TRY(length, in.uint());
     m.prologue = Prologue{hash, length};
+  }
+  // Like the reference, versions 1 to 3 share one layout and any of them may carry these.
+  if (flags & kFlagLinked) {
+    HC_TRY(count, in.array_length(32));
+    std::vector<Hash> keys;
+    keys.reserve(count);
+    for (uint64_t i = 0; i < count; i++) {
+      HC_TRY(key, in.fixed32());
+      keys.push_back(key);
+    }
+    m.linked = std::move(keys);
+  }
+  if (flags & kFlagUserData) {
+    HC_TRY(data, in.buffer());
+    m.user_data = Bytes(data.begin(), data.end());
   }
   return m;
 }
@@ -350,14 +382,23 @@ Bytes Identity::assemble(std::span<const SignerProof> proofs) const {
 }
 
 bool Identity::verify(const Hash& tree_hash, uint64_t length, uint64_t fork, ByteSpan signature) const {
+  return verify_state(tree_hash, nullptr, length, fork, signature);
+}
+
+bool Identity::verify(std::span<const Node> roots, uint64_t length, uint64_t fork, ByteSpan signature) const {
+  return verify_state(hypercore::tree_hash(roots), &roots, length, fork, signature);
+}
+
+bool Identity::verify_state(const Hash& tree_hash, const std::span<const Node>* roots, uint64_t length, uint64_t fork,
+                            ByteSpan signature) const {
   if (compat_) {
     const PublicKey& signer = manifest_ ? manifest_->signers[0].public_key : key_;
     return hypercore::verify(signer, make_signable(nullptr, tree_hash, length, fork), signature);
   }
   const Manifest& m = *manifest_;
-  if (m.version != 1) {
-    // v0 (the reference treats every version but 1 this way): a lone non-patch signer
-    // signs raw, otherwise the v0 multisig field. v0 has no prologue rule.
+  if (m.version == 0) {
+    // v0: a lone non-patch signer signs raw, otherwise the v0 multisig field. v0 has no
+    // prologue rule.
     if (!m.allow_patch && m.signers.size() == 1) {
       return hypercore::verify(m.signers[0].public_key, signable_for(0, tree_hash, length, fork), signature);
     }
@@ -366,21 +407,30 @@ bool Identity::verify(const Hash& tree_hash, uint64_t length, uint64_t fork, Byt
     return length == m.prologue->length && tree_hash == m.prologue->hash;
   }
   if (m.quorum == 0) return false;
-  auto proofs = m.version == 0 ? decode_multisig_v0(signature) : decode_multisig_v1(signature);
-  if (!proofs || proofs->size() < m.quorum) return false;
+  auto field = m.version == 0 ? decode_multisig_v0(signature) : decode_multisig_v1(signature);
+  if (!field || field->proofs.size() < m.quorum) return false;
   std::vector<bool> tried(m.signers.size(), false);
   for (uint64_t i = 0; i < m.quorum; i++) {
-    const DecodedProof& p = (*proofs)[i];
-    // A patched proof signs a longer tree extended by the patch nodes. With allowPatch we
-    // do not rebuild that tree (unsupported), so the field is refused. Without allowPatch
-    // the reference ignores the patch and checks this state; we refuse it as well, since
-    // no signer produces such a field and accepting it would let anyone re-encode a
-    // valid signature field into many.
-    if (p.patch > 0) return false;
+    const DecodedProof& p = field->proofs[i];
+    // A patched proof signs the tree p.patch blocks longer; the field's patch nodes must
+    // extend this state to it. Without allowPatch the reference ignores the patch and
+    // checks this state; we refuse such a field, since no signer produces one and
+    // accepting it would let anyone re-encode a valid field into many.
+    Hash signed_hash = tree_hash;
+    uint64_t signed_length = length;
+    if (p.patch > 0) {
+      if (!m.allow_patch || roots == nullptr) return false;
+      auto longer = internal::extend_by_patch(*roots, length, p.patch, field->patch);
+      if (!longer) return false;
+      signed_hash = hypercore::tree_hash(*longer);
+      signed_length = length + p.patch;
+    }
     if (p.signer >= m.signers.size() || tried[p.signer]) return false;
     tried[p.signer] = true;
     const Signer& s = m.signers[p.signer];
-    if (!hypercore::verify(s.public_key, signable_for(p.signer, tree_hash, length, fork), p.signature)) return false;
+    if (!hypercore::verify(s.public_key, signable_for(p.signer, signed_hash, signed_length, fork), p.signature)) {
+      return false;
+    }
   }
   return true;
 }

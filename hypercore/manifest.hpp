@@ -1,7 +1,8 @@
 // Manifests and signing identity (../shared/spec/hypercore.md §3, §4): who may sign a
 // core, how its key is derived, what bytes are signed and how a signature field is
 // encoded and verified, in compat mode (key = signer public key) and manifest mode
-// (key = manifest hash, versions 0 and 1).
+// (key = manifest hash, versions 0 to 3; versions 2 and 3 are hypercore 11's, which adds
+// the linked keys and user data fields to the version 1 layout).
 #pragma once
 
 #include <optional>
@@ -11,6 +12,7 @@
 #include "hypercore/bytes.hpp"
 #include "hypercore/crypto.hpp"
 #include "hypercore/error.hpp"
+#include "hypercore/merkle.hpp"
 
 namespace hypercore {
 
@@ -39,13 +41,18 @@ struct Manifest {
   uint64_t quorum = 1;
   std::vector<Signer> signers;
   std::optional<Prologue> prologue;
+  // hypercore 11 (flags 4 and 8 of the v1 layout). Present-but-empty differs from absent
+  // on the wire and so in the key; the reference only writes them from version 2 on.
+  std::optional<std::vector<Hash>> linked;
+  std::optional<Bytes> user_data;
 
   friend bool operator==(const Manifest&, const Manifest&) = default;
 
   // What the reference builds for a fresh writer: v1, quorum 1, one signer, default namespace.
   static Manifest default_signer(const PublicKey& public_key, uint64_t version = 1);
 
-  // Encoding of §3.3: version 1 layout for every version except 0, like the reference.
+  // Encoding of §3.3: version 1 layout (with linked and user data when set) for every
+  // version except 0, like the reference.
   Bytes encode() const;
   void encode_to(cenc::Encoder& out) const;
   // Decoding fails with errc::corrupt for truncated bytes or hostile counts and with
@@ -94,11 +101,18 @@ class Identity {
   Result<Bytes> sign(const KeyPair& key_pair, const Hash& tree_hash, uint64_t length, uint64_t fork) const;
   // A multisig field (v0 or v1 layout, following the manifest) holding these proofs, no patches.
   Bytes assemble(std::span<const SignerProof> proofs) const;
-  // Checks a signature field for that state, with the rules of §4 (quorum, prologue).
-  // Proofs with patch > 0 (signatures of a longer tree) are not supported: false.
+  // Checks a signature field for the state with these full roots (left to right), with the
+  // rules of §4 (quorum, prologue). With allow_patch, a proof with patch > 0 is a signer's
+  // signature of the tree `patch` blocks longer: the field's patch nodes must extend
+  // `roots` to that tree (lib/verifier.js generateUpgrade + verifyUpgrade).
+  bool verify(std::span<const Node> roots, uint64_t length, uint64_t fork, ByteSpan signature) const;
+  // The same without the roots: a patched proof cannot be checked and fails.
   bool verify(const Hash& tree_hash, uint64_t length, uint64_t fork, ByteSpan signature) const;
 
  private:
+  bool verify_state(const Hash& tree_hash, const std::span<const Node>* roots, uint64_t length, uint64_t fork,
+                    ByteSpan signature) const;
+
   Hash key_{};
   bool compat_ = true;
   std::optional<Manifest> manifest_;

@@ -240,6 +240,52 @@ std::vector<Node> unique_nodes(const std::vector<Node>& nodes) {
 
 }  // namespace
 
+Result<std::vector<Node>> internal::extend_by_patch(std::span<const Node> roots, uint64_t length, uint64_t patch,
+                                                    std::span<const Node> patch_nodes) {
+  if (length > kMaxLength || patch > kMaxLength - length) {
+    return fail(errc::invalid_proof, "patch: length out of range");
+  }
+  HC_CHECK(check_list(patch_nodes, "patch"));
+  auto lookup = [&](uint64_t index) -> Result<Node> {
+    // Last one wins, as in the reference's Map.
+    for (auto it = patch_nodes.rbegin(); it != patch_nodes.rend(); ++it) {
+      if (it->index == index) return *it;
+    }
+    return fail(errc::invalid_proof, "patch: node " + str(index) + " missing");
+  };
+  // generateUpgrade: the upgrade nodes from `length` to `length + patch`, looked up by index.
+  Proof::Upgrade up{length, patch, {}, {}, {}};
+  const uint64_t from = 2 * length;
+  const uint64_t to = from + 2 * patch;
+  bool started = false;
+  for (FlatIterator ite(0); ite.full_root(to); ite.next_tree()) {
+    if (ite.index() + ite.factor() / 2 < from) continue;
+    if (!started && from > 0 && ite.contains(from - 2)) {
+      started = true;
+      const uint64_t root = ite.index();
+      const uint64_t target = from - 2;
+      ite.seek(target);
+      while (ite.index() != root) {
+        ite.sibling();
+        if (ite.index() > target) {
+          HC_TRY(n, lookup(ite.index()));
+          up.nodes.push_back(n);
+        }
+        ite.parent();
+      }
+      continue;
+    }
+    started = true;
+    HC_TRY(n, lookup(ite.index()));
+    up.nodes.push_back(n);
+  }
+  std::vector<Node> out_roots(roots.begin(), roots.end());
+  std::vector<Node> proven;
+  HC_CHECK(verify_upgrade(up, std::nullopt, std::nullopt, out_roots, proven));
+  HC_CHECK(checked_sum(out_roots, "patch"));
+  return out_roots;
+}
+
 Result<VerifiedProof> verify_proof(const NodeReader& local, const TreeHead& local_head, const Identity& identity,
                                    const Proof& proof) {
   if (proof.fork < local_head.fork) {
@@ -316,7 +362,7 @@ Result<VerifiedProof> verify_proof(const NodeReader& local, const TreeHead& loca
       }
       verified.manifest = manifest;
     }
-    if (!signer.verify(next.tree_hash(), next.length, next.fork, next.signature)) {
+    if (!signer.verify(next.roots, next.length, next.fork, next.signature)) {
       return fail(errc::invalid_signature, "upgrade to length " + str(next.length) + " at fork " + str(next.fork) +
                                                ": signature does not verify");
     }

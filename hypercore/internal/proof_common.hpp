@@ -5,6 +5,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "hypercore/error.hpp"
 #include "hypercore/merkle.hpp"
@@ -28,5 +29,12 @@ inline Result<uint64_t> checked_sum(std::span<const Node> nodes, const char* wha
   }
   return sum;
 }
+
+// The full roots of the tree `patch` blocks longer than the one with `roots` (of
+// `length` blocks), proven by `patch_nodes` (the patch list of a multisig field): the
+// reference's generateUpgrade + verifyUpgrade (lib/verifier.js). errc::invalid_proof when
+// a node is missing or the nodes do not extend `roots`. Defined in proof_verify.cpp.
+Result<std::vector<Node>> extend_by_patch(std::span<const Node> roots, uint64_t length, uint64_t patch,
+                                          std::span<const Node> patch_nodes);
 
 }  // namespace hypercore::internal

@@ -50,7 +50,8 @@ struct EncodeVisitor {
   Encoder& e;
 
   void operator()(const Sync& m) {
-    e.uint((m.can_upgrade ? 1 : 0) | (m.uploading ? 2 : 0) | (m.downloading ? 4 : 0) | (m.has_manifest ? 8 : 0));
+    e.uint((m.can_upgrade ? 1 : 0) | (m.uploading ? 2 : 0) | (m.downloading ? 4 : 0) | (m.has_manifest ? 8 : 0) |
+           (m.allow_push ? 16 : 0));
     e.uint(m.fork);
     e.uint(m.length);
     e.uint(m.remote_length);
@@ -96,9 +97,18 @@ struct EncodeVisitor {
     }
     if (p.manifest) p.manifest->encode_to(e);
   }
-  void operator()(const NoData& m) { e.uint(m.request); }
-  void operator()(const Want& m) { e.uint(m.start), e.uint(m.length); }
-  void operator()(const Unwant& m) { e.uint(m.start), e.uint(m.length); }
+  void operator()(const NoData& m) {
+    e.uint(m.request);
+    if (m.reason != 0) e.uint(1), e.uint(m.reason);
+  }
+  void operator()(const Want& m) {
+    e.uint(m.start), e.uint(m.length);
+    if (m.any) e.uint(1);
+  }
+  void operator()(const Unwant& m) {
+    e.uint(m.start), e.uint(m.length);
+    if (m.any) e.uint(1);
+  }
   void operator()(const Bitfield& m) {
     e.uint(m.start);
     encode_uint32array(e, m.words);
@@ -113,6 +123,12 @@ struct EncodeVisitor {
     e.fixed(m.message);
   }
 };
+
+// A trailing flags field hypercore 11 added: 0 when the sender (10.38.2) left it out.
+Result<uint64_t> optional_flags(Decoder& in) {
+  if (in.remaining() == 0) return uint64_t{0};
+  return in.uint();
+}
 
 Result<Message> decode_request(Decoder& in) {
   Request m;
@@ -183,8 +199,10 @@ Result<Message> decode_data(Decoder& in) {
     p.upgrade = Proof::Upgrade{start, length, std::move(nodes), std::move(additional), to_vec(signature)};
   }
   if (flags & kFlagManifest) {
-    HC_TRY(manifest, hypercore::Manifest::decode_from(in));
-    p.manifest = std::move(manifest);
+    // In place: moving a Manifest out of the Result first makes g++ 12 -O2 warn falsely.
+    auto manifest = hypercore::Manifest::decode_from(in);
+    if (!manifest) return std::unexpected(manifest.error());
+    p.manifest.emplace(std::move(*manifest));
   }
   return m;
 }
@@ -196,7 +214,8 @@ Result<Message> decode_payload(uint64_t type, Decoder& in) {
       HC_TRY(fork, in.uint());
       HC_TRY(length, in.uint());
       HC_TRY(remote_length, in.uint());
-      return Sync{(flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0, fork, length, remote_length};
+      return Sync{(flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, (flags & 8) != 0,
+                  fork,             length,           remote_length,    (flags & 16) != 0};
     }
     case MessageType::request:
       return decode_request(in);
@@ -208,17 +227,26 @@ Result<Message> decode_payload(uint64_t type, Decoder& in) {
       return decode_data(in);
     case MessageType::no_data: {
       HC_TRY(request, in.uint());
-      return NoData{request};
+      NoData m{request, 0};
+      // hypercore 11: optional flags, then the reason when flag 1 is set.
+      HC_TRY(flags, optional_flags(in));
+      if (flags & 1) {
+        HC_TRY(reason, in.uint());
+        m.reason = reason;
+      }
+      return m;
     }
     case MessageType::want: {
       HC_TRY(start, in.uint());
       HC_TRY(length, in.uint());
-      return Want{start, length};
+      HC_TRY(flags, optional_flags(in));
+      return Want{start, length, (flags & 1) != 0};
     }
     case MessageType::unwant: {
       HC_TRY(start, in.uint());
       HC_TRY(length, in.uint());
-      return Unwant{start, length};
+      HC_TRY(flags, optional_flags(in));
+      return Unwant{start, length, (flags & 1) != 0};
     }
     case MessageType::bitfield: {
       HC_TRY(start, in.uint());

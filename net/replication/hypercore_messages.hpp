@@ -1,6 +1,9 @@
 // The messages of the "hypercore/alpha" protomux channel (hypercore 10.38.2,
 // ../shared/spec/replication.md §4): the open handshake with its capability, and the ten
-// channel messages. Encoders emit exactly the reference's bytes (lib/messages.js wire.*);
+// channel messages, with the fields hypercore 11.39.5 added (noData reason, want/unwant
+// `any`, sync allowPush), which 10.38.2 ignores. Encoders emit exactly the reference's
+// bytes (lib/messages.js wire.*; an optional 11 field at its default is left out, as
+// 10.38.2 writes it);
 // decoders take untrusted bytes, ignore trailing bytes and unknown flag bits as the
 // reference does, and never allocate more than the input could describe.
 // request and data carry hypercore::ProofRequest / hypercore::Proof directly, so the
@@ -61,6 +64,7 @@ struct Sync {
   uint64_t fork = 0;
   uint64_t length = 0;
   uint64_t remote_length = 0;
+  bool allow_push = false;  // hypercore 11 (flag 16): the peer accepts pushed blocks
   friend bool operator==(const Sync&, const Sync&) = default;
 };
 
@@ -86,20 +90,30 @@ struct Data {
   friend bool operator==(const Data& a, const Data& b);
 };
 
+// hypercore 11 reasons (lib/replicator.js); 0 = none given (hypercore 10).
+enum class NoDataReason : uint64_t { none = 0, not_available = 1, invalid_request = 2 };
+
+// `uint request` (10.38.2), then in 11 `uint flags` (1 = reason follows) and `uint reason`.
+// A reason is encoded only when not none.
 struct NoData {
   uint64_t request = 0;
+  uint64_t reason = 0;  // a NoDataReason, or a value a later version defines
   friend bool operator==(const NoData&, const NoData&) = default;
 };
 
+// hypercore 11 appends `uint flags` (1 = any: the peer asks for any block of the range,
+// not for our holdings in it), encoded only when set.
 struct Want {
   uint64_t start = 0;
   uint64_t length = 0;
+  bool any = false;
   friend bool operator==(const Want&, const Want&) = default;
 };
 
 struct Unwant {
   uint64_t start = 0;
   uint64_t length = 0;
+  bool any = false;
   friend bool operator==(const Unwant&, const Unwant&) = default;
 };
 

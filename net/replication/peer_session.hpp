@@ -31,7 +31,10 @@
 namespace net {
 
 struct PeerSessionOptions {
-  // Noise keys and the received-frame cap (see SecretStreamOptions).
+  // Noise keys and the received-frame cap (see SecretStreamOptions). With
+  // stream.handshake set (a hyperdht connection keyed by its Noise IK outcome), no Noise
+  // XX runs: the session's NoiseRole must be that handshake's role, and the `connected`
+  // event and replication start on the first feed().
   SecretStreamOptions stream;
 };
 

@@ -83,9 +83,10 @@ struct ReplicatorOptions {
   // An outstanding request older than this is cancelled: its block fails with
   // request_timeout (whole-core downloads retry it). Default 30 s.
   std::chrono::milliseconds request_timeout{30000};
-  // A block queued by request_block that the peer has not announced is failed with
-  // block_not_available after this long (the peer answers `want` only when it has data).
-  // Default 10 s.
+  // A block queued by request_block that the peer has not announced is asked for once
+  // anyway (a peer lacking it answers noData: block_not_available at once); failing that
+  // (our tree does not reach it yet), it fails with block_not_available after this long
+  // (the peer answers `want` only when it has data). Default 10 s.
   std::chrono::milliseconds want_timeout{10000};
   // Download every block of the core (and of every later length). Default false: only
   // the signed length (upgrades) and blocks asked for with request_block.
@@ -219,7 +220,8 @@ class Replicator {
   void on_no_data(const NoData& m, TimePoint now);
   void pump(TimePoint now);
   bool try_upgrade(TimePoint now);
-  bool try_block(uint64_t index, TimePoint now);
+  // probe: ask although the peer has not announced the block (request_block only).
+  bool try_block(uint64_t index, TimePoint now, bool probe = false);
   void send_want(uint64_t index);
   void fail_block(uint64_t index, ReplicationErrc code, std::string message);
   void fail_all_pending(ReplicationErrc code, const std::string& message);
@@ -243,6 +245,7 @@ class Replicator {
   std::unique_ptr<internal::RangeSet> remote_has_;
   std::set<uint64_t> wanted_segments_;            // want messages sent, by segment start
   std::map<uint64_t, TimePoint> pending_blocks_;  // request_block indices -> want deadline
+  std::set<uint64_t> probed_blocks_;              // pending blocks asked for before announced
   uint64_t download_cursor_ = 0;                  // download_all: next index to consider
   uint64_t next_request_id_ = 1;
   std::map<uint64_t, Inflight> inflight_;

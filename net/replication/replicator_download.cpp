@@ -80,11 +80,10 @@ bool Replicator::try_upgrade(TimePoint now) {
   return true;
 }
 
-bool Replicator::try_block(uint64_t index, TimePoint now) {
+bool Replicator::try_block(uint64_t index, TimePoint now, bool probe) {
   if (inflight_.size() >= options_.max_inflight) return false;
-  if (index >= core_.length() || core_.has(index) || block_inflight(index) || !remote_has_->contains(index)) {
-    return false;
-  }
+  if (index >= core_.length() || core_.has(index) || block_inflight(index)) return false;
+  if (!probe && !remote_has_->contains(index)) return false;
   auto nodes = hypercore::missing_nodes(core_.nodes(), core_.length(), 2 * index);
   if (!nodes) return false;
   hypercore::ProofRequest r;
@@ -118,6 +117,9 @@ void Replicator::pump(TimePoint now) {
     if (block_inflight(index)) continue;
     if (!remote_has_->contains(index)) {
       send_want(index);
+      // Ask once anyway: a peer answers a block it lacks with noData at once, while it
+      // answers a want for a segment it holds nothing of with silence (the want timeout).
+      if (same_fork && !probed_blocks_.contains(index) && try_block(index, now, true)) probed_blocks_.insert(index);
       continue;
     }
     if (inflight_.size() >= options_.max_inflight) break;
@@ -125,6 +127,7 @@ void Replicator::pump(TimePoint now) {
   }
   for (uint64_t index : done) {
     pending_blocks_.erase(index);
+    probed_blocks_.erase(index);
     emit(ReplicatorEvent::Kind::block_downloaded, index);
   }
   for (uint64_t index : unavailable) {
@@ -199,6 +202,7 @@ void Replicator::on_data(Data& m, TimePoint now) {
     counters_.blocks_down++;
     counters_.block_bytes_down += p.block->value.size();
     pending_blocks_.erase(req.block->index);
+    probed_blocks_.erase(req.block->index);
     emit(ReplicatorEvent::Kind::block_downloaded, req.block->index);
     announce_contiguous();
   }
@@ -219,7 +223,9 @@ void Replicator::on_no_data(const NoData& m, TimePoint now) {
     inflight_blocks_.erase(index);
     remote_has_->remove(index, index + 1);  // not asked again until announced again
     if (pending_blocks_.contains(index)) {
-      fail_block(index, ReplicationErrc::block_not_available, "block " + std::to_string(index) + ": the peer sent noData");
+      bool refused = m.reason == static_cast<uint64_t>(NoDataReason::invalid_request);
+      std::string why = refused ? ": the peer refused the request" : ": the peer does not have it";
+      fail_block(index, ReplicationErrc::block_not_available, "block " + std::to_string(index) + why + " (noData)");
     }
   }
   pump(now);
@@ -285,6 +291,7 @@ void Replicator::set_download_all(bool on, TimePoint now) {
 
 void Replicator::fail_block(uint64_t index, ReplicationErrc code, std::string message) {
   pending_blocks_.erase(index);
+  probed_blocks_.erase(index);
   emit(ReplicatorEvent::Kind::block_failed, index, ReplicationError{code, std::move(message)});
 }
 
@@ -293,6 +300,7 @@ void Replicator::fail_all_pending(ReplicationErrc code, const std::string& messa
     emit(ReplicatorEvent::Kind::block_failed, index, ReplicationError{code, message});
   }
   pending_blocks_.clear();
+  probed_blocks_.clear();
 }
 
 }  // namespace net

@@ -60,8 +60,16 @@ void Replicator::on_want(const Want& m) {
   uint64_t end = m.length > UINT64_MAX - m.start ? UINT64_MAX : m.start + m.length;
   end = std::min(end, length);
   if (m.start >= end) return;  // nothing of ours in that span: Node stays silent too
-  if (end <= contiguous) {
+  if (end <= contiguous || (m.any && m.start < contiguous)) {
     send(Range{false, 0, contiguous});
+    return;
+  }
+  if (m.any) {
+    // hypercore 11: any one block of the span will do; the first held one, if any.
+    uint64_t stop = std::min(end, m.start + kMaxBitfieldBits);
+    for (uint64_t i = m.start; i < stop; i++) {
+      if (core_.has(i)) return send(Range{false, i, 1});
+    }
     return;
   }
   uint64_t start = m.start / 32 * 32;

@@ -132,7 +132,7 @@ TEST(Manifest, DecodeRejectsHostileBytes) {
     auto r = Manifest::decode(b(hex));
     return r ? std::string("decoded") : std::string(errc_name(r.error().code));
   };
-  EXPECT_EQ(code("02000001"), "bad_manifest");           // unknown version
+  EXPECT_EQ(code("04000001"), "bad_manifest");           // unknown version (hypercore 11 knows 0-3)
   EXPECT_EQ(code("0100010100"), "bad_manifest");         // unknown hash type
   EXPECT_EQ(code("000100"), "bad_manifest");             // v0 unknown hash type
   EXPECT_EQ(code("000003"), "bad_manifest");             // v0 unknown layout

@@ -200,13 +200,49 @@ TEST(HypercoreMessages, DecodersRefuseHostileInput) {
   EXPECT_ERRC(decode_message(9, hex("05616263")), hypercore::errc::corrupt);
   EXPECT_ERRC(decode_message(10, hex("00")), hypercore::errc::unsupported);
   EXPECT_ERRC(decode_handshake(hex("01aabb")), hypercore::errc::corrupt);
-  // A manifest the reference refuses (version 2).
-  auto bad = decode_message(3, hex("10010002"));
-  ASSERT_FALSE(bad);
+  // A manifest the reference refuses (version 4; hypercore 11 knows 0 to 3).
+  auto bad = decode_message(3, hex("10010004"));
+  ASSERT_ERRC(bad, hypercore::errc::bad_manifest);
   // Trailing bytes and unknown flag bits are ignored, as the reference does.
-  auto lax = decode_message(0, hex("1f00030099"));
+  auto lax = decode_message(0, hex("2f00030099"));
   ASSERT_TRUE(lax);
   EXPECT_EQ(std::get<Sync>(*lax), (Sync{true, true, true, true, 0, 3, 0}));  // 0x99 trails
+}
+
+// The fields hypercore 11.39.5 added (lib/messages.js wire.*): decoded whether present or
+// not; encoded only when not at their default, so hypercore 10 sees its own bytes.
+TEST(HypercoreMessages, Hypercore11Fields) {
+  // sync allowPush (flag 16).
+  auto sync = decode_message(0, hex("1f00030000"));
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(std::get<Sync>(*sync), (Sync{true, true, true, true, 0, 3, 0, true}));
+  EXPECT_EQ(encode_message(Sync{true, true, true, true, 0, 3, 0, true}), hex("1f000300"));
+  EXPECT_EQ(encode_message(Sync{false, false, false, false, 0, 3, 0, false}), hex("00000300"));
+
+  // noData: 10.38.2 `request`; 11.39.5 `request, flags, reason?` (it always writes flags).
+  EXPECT_EQ(std::get<NoData>(*decode_message(4, hex("07"))), (NoData{7, 0}));
+  EXPECT_EQ(std::get<NoData>(*decode_message(4, hex("0700"))), (NoData{7, 0}));
+  EXPECT_EQ(std::get<NoData>(*decode_message(4, hex("070101"))), (NoData{7, 1}));
+  EXPECT_EQ(std::get<NoData>(*decode_message(4, hex("070102"))), (NoData{7, 2}));
+  EXPECT_EQ(encode_message(NoData{7, 0}), hex("07"));
+  EXPECT_EQ(encode_message(NoData{7, static_cast<uint64_t>(NoDataReason::not_available)}), hex("070101"));
+  ASSERT_ERRC(decode_message(4, hex("0701")), hypercore::errc::corrupt);  // flag without reason
+
+  // want / unwant `any` (flags after the range, written only when set).
+  EXPECT_EQ(std::get<Want>(*decode_message(5, hex("0a05"))), (Want{10, 5, false}));
+  EXPECT_EQ(std::get<Want>(*decode_message(5, hex("0a0501"))), (Want{10, 5, true}));
+  EXPECT_EQ(std::get<Want>(*decode_message(5, hex("0a0500"))), (Want{10, 5, false}));
+  EXPECT_EQ(std::get<Unwant>(*decode_message(6, hex("0a0501"))), (Unwant{10, 5, true}));
+  EXPECT_EQ(encode_message(Want{10, 5, false}), hex("0a05"));
+  EXPECT_EQ(encode_message(Want{10, 5, true}), hex("0a0501"));
+  EXPECT_EQ(encode_message(Unwant{10, 5, true}), hex("0a0501"));
+
+  // data: an upgrade without a signature (11 encodes it as an optional buffer: 0 bytes
+  // long, the same bytes as 10's empty buffer).
+  auto data = decode_message(3, hex("0801000004000000"));
+  ASSERT_TRUE(data);
+  ASSERT_TRUE(std::get<Data>(*data).proof.upgrade);
+  EXPECT_TRUE(std::get<Data>(*data).proof.upgrade->signature.empty());
 }
 
 TEST(HypercoreMessages, RequestAndDataCarryProofTypes) {

@@ -101,6 +101,35 @@ TEST(Replicator, BlockBeyondThePeersLengthFails) {
   EXPECT_FALSE(link.b.failed());
 }
 
+// A block inside the peer's length that it does not hold fails as soon as the peer says
+// so (noData to the one request sent before any announcement), not after want_timeout.
+TEST(Replicator, UnheldBlockFailsAtOnce) {
+  auto writer = make_writer(50);
+  auto replica = make_replica(*writer);
+  {
+    Link first(*writer, *replica, {});
+    ASSERT_TRUE(first.b.replicator(first.ib).request_block(7, first.now));
+    first.run();
+    ASSERT_TRUE(replica->has(7));
+  }
+  auto third = make_replica(*writer);
+  Link second(*replica, *third, {});
+  ASSERT_TRUE(second.b.replicator(second.ib).request_block(2, second.now));
+  second.run();  // the clock does not move
+  ASSERT_EQ(count(second.eb, Kind::block_failed), 1u);
+  for (auto& e : second.eb)
+    if (e.event.kind == Kind::block_failed) {
+      EXPECT_EQ(e.event.value, 2u);
+      EXPECT_EQ(e.event.error->code, ReplicationErrc::block_not_available);
+    }
+  EXPECT_FALSE(third->has(2));
+  EXPECT_FALSE(second.b.failed());
+  // A held block still arrives.
+  ASSERT_TRUE(second.b.replicator(second.ib).request_block(7, second.now));
+  second.run();
+  EXPECT_TRUE(third->has(7));
+}
+
 TEST(Replicator, LiveGrowth) {
   auto writer = make_writer(10);
   auto replica = make_replica(*writer);
