@@ -15,6 +15,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace net::udx {
+class UdxSocket;
+}
+
 namespace net::dht {
 
 class UdpDht {
@@ -26,6 +30,19 @@ class UdpDht {
   // The same on a bare io_context (the Swarm runs on one; it must outlive the UdpDht).
   static hypercore::Result<std::unique_ptr<UdpDht>> open(boost::asio::io_context& io, const std::string& host,
                                                         uint16_t server_port, DhtNodeOptions options);
+  // The server socket is `server`, shared with its UDX streams as HyperDHT shares it: the
+  // datagrams no stream takes go to the node (through the socket's datagram hook, which
+  // this replaces and clears on close), the node's server sends go out through it. The
+  // client socket is bound on the same host. The io_context is the socket's; the socket
+  // is the caller's (close() leaves it open).
+  static hypercore::Result<std::unique_ptr<UdpDht>> open(std::shared_ptr<net::udx::UdxSocket> server,
+                                                        DhtNodeOptions options);
+  // Both sockets shared with UDX streams, as a HyperDHT peer that connects needs: a
+  // firewalled node sends its requests (handshakes included) from the client socket, so
+  // that is where its UDX streams must run.
+  static hypercore::Result<std::unique_ptr<UdpDht>> open(std::shared_ptr<net::udx::UdxSocket> server,
+                                                        std::shared_ptr<net::udx::UdxSocket> client,
+                                                        DhtNodeOptions options);
   ~UdpDht();
   UdpDht(const UdpDht&) = delete;
   UdpDht& operator=(const UdpDht&) = delete;
@@ -37,7 +54,8 @@ class UdpDht {
   Millis now() const;
   // Call after driving the node directly (query, ping...) so the timer follows.
   void reschedule();
-  // Closes the sockets; the node stops receiving and sending.
+  // Closes the sockets (a shared server socket is only let go); the node stops receiving and
+  // sending.
   void close();
 
  private:

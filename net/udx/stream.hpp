@@ -1,0 +1,226 @@
+// One UDX stream as a sans-I/O state machine (docs/protocol/udx.md): reliable, ordered,
+// flow- and congestion-controlled bytes plus unreliable messages over datagrams that the
+// caller moves. Datagrams and timer ticks go in (receive, on_timer); datagrams
+// (poll_transmit) and events (poll_event) come out. Time is the caller's monotonic clock in
+// milliseconds, passed to every call, so tests run it on a fake clock.
+//
+// Ownership: the stream copies what is written and owns it until acknowledged; received
+// data is handed out as owned Bytes in events. Not thread-safe: one thread drives a stream
+// (a Multiplexer, or the Asio binding, does it for many).
+//
+// Memory: at most `recv_window` bytes of received data wait for poll_event (plus one packet
+// of slack), out-of-order packets are kept only within the advertised window, and the
+// write buffer is the caller's to bound (write() reports the queued byte count; wait for
+// Drained past send_high_water).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+
+#include "hypercore/bytes.hpp"
+#include "net/udx/packet.hpp"
+#include "net/udx/udx_error.hpp"
+
+namespace net::udx {
+
+using Millis = std::chrono::milliseconds;
+
+struct StreamOptions {
+  // Receive buffer (bytes) we advertise when empty. libudx: 4 MiB (UDX_DEFAULT_RWND_MAX).
+  uint32_t recv_window = 4 * 1024 * 1024;
+  // Send HEARTBEAT after this long idle (0 = off, the libudx default; Hyperswarm sets 5 s).
+  Millis keepalive{0};
+  // First sequence number we send (libudx: 0 unless set).
+  uint32_t initial_seq = 0;
+  // Drained fires when queued unacknowledged bytes fall below this (libudx: 256 KiB + window).
+  size_t send_high_water = 256 * 1024;
+  // libudx accepts packets for a connected stream from any source address; we drop those not
+  // from the connected peer unless this is set (docs/protocol/udx.md, "Deviations").
+  bool accept_any_source = false;
+  // After a clean close, keep answering retransmitted DATA/END with ACKs this long so the
+  // peer's last END is acknowledged even if our final ACK was lost (libudx has no TIME_WAIT).
+  Millis linger{5000};
+};
+
+struct StreamEvent {
+  enum class Kind {
+    data,        // bytes, in order
+    message,     // an unreliable MESSAGE payload
+    remote_end,  // the peer ended its side (END received, all data before it delivered)
+    drained,     // queued bytes fell below send_high_water
+    closed,      // final: error is empty for a clean close (both ends) or a local destroy
+  };
+  Kind kind;
+  hypercore::Bytes bytes;
+  std::optional<UdxError> error;
+};
+
+struct Datagram {
+  Address to;
+  hypercore::Bytes bytes;
+};
+
+struct StreamStats {
+  uint64_t packets_sent = 0, packets_received = 0, retransmits = 0, rto_timeouts = 0, fast_recoveries = 0;
+  uint64_t dropped_packets = 0;  // received and discarded: over the window, wrong source, malformed
+  uint64_t spurious_losses = 0;  // packets declared lost whose first copy was acked after all
+  uint64_t undone_recoveries = 0;  // recoveries whose window cut was undone (every loss spurious)
+  uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
+};
+
+class Stream {
+ public:
+  explicit Stream(uint32_t local_id, StreamOptions options = {});
+
+  uint32_t local_id() const { return local_id_; }
+  uint32_t remote_id() const { return remote_id_; }
+  const Address& remote_address() const { return remote_; }
+  // Connected: connect() was called or the first packet bound an accepting stream. UDX has
+  // no handshake; "connected" is a local decision, as in libudx.
+  bool connected() const { return connected_; }
+  bool closed() const { return state_ == State::closed; }
+  // Closed and done lingering: the owner may forget the stream.
+  bool finished(Millis now) const;
+
+  void connect(uint32_t remote_id, const Address& remote, Millis now);
+  // Accept the first packet for our id from any address and connect to its source (the
+  // HyperDHT server side). Packets before connect()/accept are otherwise dropped, as
+  // udx-native's default firewall does.
+  void accept_first_packet(uint32_t remote_id);
+
+  // A decoded packet addressed to our id. Malformed datagrams never get here.
+  void receive(const PacketView& packet, const Address& from, Millis now);
+
+  // Queues bytes; returns the unacknowledged bytes now queued. Errors: not_connected,
+  // write_after_end, destroyed (or the error that closed the stream).
+  UdxResult<size_t> write(hypercore::ByteSpan bytes, Millis now);
+  // Half-close: END goes after everything written. Errors as write().
+  UdxResult<void> end(Millis now);
+  // Sends one DESTROY (not retransmitted, as libudx) and closes at once.
+  void destroy(Millis now);
+  // An unreliable datagram on the stream (MESSAGE); at most kMaxMessageSize bytes.
+  static constexpr size_t kMaxMessageSize = 65507 - kHeaderSize;
+  UdxResult<void> send_message(hypercore::ByteSpan bytes, Millis now);
+
+  std::optional<Datagram> poll_transmit(Millis now);
+  std::optional<Millis> next_timeout() const;
+  void on_timer(Millis now);
+  std::optional<StreamEvent> poll_event();
+  bool has_events() const { return !events_.empty(); }
+
+  // The window we would advertise now.
+  uint32_t receive_window() const;
+  size_t queued_bytes() const { return unacked_bytes_; }
+  StreamStats stats() const;
+
+ private:
+  enum class State { open, closed };
+  enum class Timer { none, rto, rack_reo, tlp, zwp, keepalive };
+  struct OutPacket {
+    uint32_t seq = 0;
+    uint8_t type = 0;
+    hypercore::Bytes payload;
+    Millis time_sent{0};
+    uint32_t rto_timeouts = 0;
+    bool in_flight = false;   // sent and neither acked, sacked nor declared lost
+    bool lost = false;        // waiting for retransmission
+    bool sacked = false;
+    bool retransmitted = false;
+    bool declared_lost = false;  // by RACK or an RTO, at least once
+  };
+  struct InPacket {
+    uint8_t type = 0;
+    hypercore::Bytes payload;
+  };
+
+  // stream_recv.cpp
+  void process_ack(const PacketView& p, Millis now);
+  void ack_packet(OutPacket& pkt, bool by_sack, Millis now);
+  void update_rtt(uint32_t rtt);
+  void accept_data(uint32_t seq, uint8_t type, hypercore::ByteSpan payload);
+  void push_data(hypercore::Bytes bytes);
+  void deliver_in_order();
+  void check_remote_end();
+  std::vector<SackBlock> sack_blocks() const;
+  // stream_send.cpp
+  void fill_packets(Millis now);
+  void send_packet(OutPacket& pkt, bool retransmit, Millis now);
+  bool may_send(bool retransmit) const;
+  void queue_control(uint8_t type, Millis now);
+  Header header(uint8_t type) const;
+  uint32_t rack_detect_loss(Millis now);
+  void enter_recovery();
+  void spurious_loss(Millis now);
+  void on_rto(Millis now);
+  void on_tlp(Millis now);
+  void arm_timers(Millis now, bool arm_tlp);
+  void rearm_rto(Millis now, bool from_now);
+  bool schedule_tlp(Millis now, bool advancing_rto);
+  void start_timer(Timer t, Millis at, Millis now);
+  void after_all_acked(Millis now);
+  void close(std::optional<UdxError> error, Millis now, bool linger);
+  uint32_t reo_window() const;
+  uint32_t send_window_packets() const;
+  OutPacket* find_out(uint32_t seq);
+
+  uint32_t local_id_;
+  StreamOptions options_;
+  size_t max_payload_ = kMaxPayloadV4;
+  uint32_t remote_id_ = 0;
+  Address remote_;
+  bool connected_ = false;
+  bool accept_first_ = false;
+  State state_ = State::open;
+  Millis linger_until_{0};
+
+  // Sender. Sequence space [remote_acked_, seq_) lives in out_ (front = remote_acked_).
+  std::deque<hypercore::Bytes> write_queue_;  // unpacketised bytes
+  size_t write_queue_front_used_ = 0;
+  size_t write_queue_bytes_ = 0;
+  size_t unacked_bytes_ = 0;
+  bool end_queued_ = false, end_sent_ = false, ended_ = false;  // ended_: our END acked
+  bool high_water_hit_ = false;
+  uint32_t seq_ = 0, remote_acked_ = 0;
+  std::deque<OutPacket> out_;
+  uint32_t inflight_ = 0;   // packets in flight
+  uint32_t lost_count_ = 0; // packets waiting for retransmission
+  uint32_t send_rwnd_ = 4 * 1024 * 1024, snd_wl1_ = 0, snd_wl2_ = 0;
+  bool window_known_ = false;
+  // Congestion control (NewReno-style window over libudx's RACK states).
+  enum class Ca { open, recovery, loss };
+  Ca ca_ = Ca::open;
+  uint32_t cwnd_ = 10, ssthresh_ = 0xffff, cwnd_acc_ = 0, high_seq_ = 0;
+  // Undoing a recovery that reordering caused (every packet it declared lost was acked
+  // from its first copy), and RFC 8985's adaptive reorder window (reo_wnd_mult, kept for
+  // 16 recoveries), fed by those spurious losses for want of DSACK in UDX.
+  uint32_t prior_cwnd_ = 0, prior_ssthresh_ = 0, recovery_losses_ = 0;
+  bool undo_possible_ = false;
+  uint32_t reo_wnd_mult_ = 1, reo_wnd_persist_ = 0, reo_bump_seq_ = 0;
+  // RTT (RFC 6298 as libudx) and RACK-TLP (RFC 8985).
+  uint32_t srtt_ = 0, rttvar_ = 0, rto_ = 1000, rtt_min_ = 0xffffffff, ack_rtt_sample_ = 0xffffffff;
+  uint32_t rack_rtt_ = 0, rack_next_seq_ = 0, rack_fack_ = 0, sacked_count_ = 0;
+  Millis rack_time_sent_{0};
+  bool reordering_seen_ = false, tlp_in_flight_ = false, tlp_permitted_ = false, tlp_is_retrans_ = false;
+  uint32_t tlp_end_seq_ = 0;
+  Timer timer_ = Timer::none;
+  Millis timer_at_{0}, next_rto_at_{0}, last_retransmit_at_{0};
+
+  // Receiver. ack_ = next expected seq.
+  uint32_t ack_ = 0;
+  std::map<uint32_t, InPacket> ooo_;  // keyed by seq, all after ack_
+  size_t ooo_bytes_ = 0;
+  size_t undelivered_bytes_ = 0;      // data events not yet polled
+  bool remote_ending_ = false, remote_ended_ = false;
+  uint32_t remote_end_seq_ = 0;
+  bool ack_needed_ = false;
+  uint32_t last_advertised_rwnd_ = 0;
+
+  std::deque<Datagram> outbox_;  // control packets (ACK, DESTROY, HEARTBEAT, MESSAGE)
+  std::deque<StreamEvent> events_;
+  StreamStats stats_;
+};
+
+}  // namespace net::udx
