@@ -10,7 +10,7 @@ with_oracle=1
 [ "${1:-}" = "--no-oracle" ] && with_oracle=0
 
 # Build (lld links the tests), the rival engines of bench/db_bench and its plots, the fuzzers' clang, the
-# mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse), and packaging (the
+# mDNS namespace tests (ip netns, an Avahi daemon and avahi-browse), the NAT lab (iptables), and packaging (the
 # man page's go-md2man, dpkg-shlibdeps, lintian, man for the installed page's check).
 packages=(
   g++ cmake ninja-build pkg-config git
@@ -19,7 +19,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev gnuplot-nox
   clang-16 libclang-rt-16-dev lld
-  iproute2 avahi-daemon avahi-utils dbus
+  iproute2 iptables avahi-daemon avahi-utils dbus
 )
 [ "$with_oracle" = 1 ] && ! command -v node >/dev/null 2>&1 && packages+=(nodejs)
 [ "$with_oracle" = 1 ] && ! command -v npm >/dev/null 2>&1 && packages+=(npm)
@@ -51,5 +51,17 @@ if [ "$with_oracle" = 1 ]; then
   else
     cp "$src"/*.js "$dst"/
     echo "==> Node reference: installed in $dst"
+  fi
+  # hypercore 11 / corestore 7 (tests/oracle11), for the interop tests with today's Node
+  # peers; installed the same way into .cache/oracle11.
+  src="tests/oracle11"
+  dst=".cache/oracle11"
+  mkdir -p "$dst"
+  if ! cmp -s "$src/package-lock.json" "$dst/package-lock.json" || [ ! -d "$dst/node_modules" ]; then
+    echo "==> installing the Node hypercore 11 reference (npm ci) into $dst"
+    cp "$src"/package.json "$src"/package-lock.json "$dst"/
+    (cd "$dst" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "==> Node hypercore 11 reference: installed in $dst"
   fi
 fi

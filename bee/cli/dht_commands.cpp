@@ -1,7 +1,8 @@
-// `bee dht bootstrap` and `bee dht lookup`: a HyperDHT routing/storage node to bootstrap
-// a private network from (tests, a LAN without internet), and one LOOKUP of a topic, as
-// `hyperdht`'s `dht.lookup()` does it. Both use net::dht (UdpDht + HyperDht) on an
-// EventLoop, so no Asio header is included here. See docs/cli.md "bee dht".
+// `bee dht bootstrap`, `bee dht lookup` and `bee dht connect`: a HyperDHT routing/storage
+// node to bootstrap a private network from (tests, a LAN without internet), one LOOKUP of
+// a topic, as `hyperdht`'s `dht.lookup()` does it, and one connection to a peer by its
+// public key (net::connect::DhtPeer), reporting the path it took. All run on an EventLoop,
+// so no Asio header is included here. See docs/cli.md "bee dht".
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
 #include "bee/cli/net_common.hpp"
+#include "net/connect/dht_peer.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
 #include "net/transport/event_loop.hpp"
@@ -207,6 +209,100 @@ int run_lookup(const Invocation& inv) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------- connect
+
+int run_connect(const Invocation& inv) {
+  const std::string& key_hex = inv.args.positional()[0];
+  auto key = hypercore::hash_from_hex(key_hex);
+  if (!key) return usage_error(inv, "PUBLICKEY needs 64 hex digits (32 bytes), got '" + key_hex + "'");
+  auto bootstrap = bootstrap_option(inv, net::swarm::kPublicBootstrap);
+  if (!bootstrap) return usage_error(inv, bootstrap.error());
+  std::vector<net::dht::Ipv4Address> hints;
+  for (const auto& [name, value] : inv.repeated) {
+    if (name != "relay-address") continue;
+    auto a = net::dht::Ipv4Address::parse(value);
+    if (!a || a->port == 0) return usage_error(inv, "--relay-address needs IPV4:PORT, got '" + value + "'");
+    hints.push_back(*a);
+  }
+  auto timeout = timeout_option(inv.args, 10000);
+  if (!timeout) return usage_error(inv, timeout.error());
+  bool json = inv.args.has("json");
+
+  net::EventLoop loop;
+  net::connect::DhtPeerOptions options;
+  for (const auto& b : *bootstrap) options.bootstrap.push_back(b.to_string());
+  options.host = inv.args.value("host").value_or("0.0.0.0");
+  options.handshake_timeout = std::chrono::milliseconds(*timeout);
+  auto started = Clock::now();
+  std::unique_ptr<net::connect::DhtPeer> dht;
+  std::optional<std::string> failure;
+  std::optional<net::connect::ConnectInfo> info;
+  std::optional<Clock::time_point> open_at;
+  uint64_t responses_before = 0;
+  std::shared_ptr<net::Peer> connection;
+  net::PeerSetup setup;
+  // The peer's first bytes (its secret-stream header) prove the UDX path both ways.
+  setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent& event) {
+    if (event.core == net::SessionEvent::kSessionEvent && event.event.kind == net::ReplicatorEvent::Kind::connected &&
+        !open_at) {
+      open_at = Clock::now();
+      peer.close();
+    }
+  };
+  setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
+    if (!open_at && !failure) failure = error ? error->to_string() : "closed before the peer's first bytes";
+    loop.stop();
+  };
+  auto opened = net::connect::DhtPeer::open(loop.context(), options, [&] {
+    responses_before = dht->udp().node().stats().responses_received;
+    dht->connect(*key, hints, setup, [&](net::TransportResult<std::shared_ptr<net::Peer>> peer,
+                                         const net::connect::ConnectInfo& i) {
+      info = i;
+      if (!peer) {
+        failure = peer.error().to_string();
+        loop.stop();
+        return;
+      }
+      connection = *peer;
+    });
+  });
+  if (!opened) return report_error(inv, opened.error());
+  dht = std::move(*opened);
+  loop.after(std::chrono::milliseconds(*timeout) * 2, [&] {
+    if (!failure && !open_at) failure = "request_timeout: no connection within " + std::to_string(*timeout * 2) + " ms";
+    loop.stop();
+  });
+  loop.run_for(std::chrono::milliseconds(*timeout) * 2 + std::chrono::seconds(1));
+  uint64_t responses = dht->udp().node().stats().responses_received - responses_before;
+  dht->close();
+  if (!open_at) {
+    return transport_error(inv, failure.value_or("no connection"));
+  }
+  auto ms = [&](Clock::time_point t) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(t - started).count());
+  };
+  const char* path = net::connect::path_name(info->path);
+  if (json) {
+    JsonObject out;
+    out.string("publicKey", to_hex(*key))
+        .string("path", path)
+        .string("remote", info->remote)
+        .string("relay", info->relay)
+        .number("handshakes", info->handshakes_sent)
+        .number("dhtRoundTrips", responses)
+        .number("handshakeMs", static_cast<uint64_t>(info->elapsed.count()))
+        .number("openMs", ms(*open_at));
+    print(out.str() + "\n");
+  } else {
+    print("connected to " + to_hex(*key) + "\n  path " + path + ": " + info->remote + "\n  handshake through " +
+          info->relay + " (" + std::to_string(info->handshakes_sent) + " relay(s) asked, " +
+          std::to_string(responses) + " DHT round trips)\n  handshake reply after " +
+          std::to_string(info->elapsed.count()) + " ms, the peer's first bytes after " +
+          std::to_string(ms(*open_at)) + " ms\n");
+  }
+  return kExitOk;
+}
+
 constexpr OptionSpec kBootstrapOptions[] = {
     {"host", "IPV4", "address to bind and to derive the node id from (default 127.0.0.1)"},
     {"port", "PORT", "UDP port (required; 0: any free port)"},
@@ -220,6 +316,16 @@ constexpr OptionSpec kLookupOptions[] = {
     {"json", "", "print one JSON object {topic, peers: [{publicKey, relayAddresses}], ms, nodes}"},
 };
 
+constexpr std::string_view kConnectOperands[] = {"PUBLICKEY"};
+constexpr OptionSpec kConnectOptions[] = {
+    {"bootstrap", "IPV4:PORT", "a bootstrap node (repeatable; default the public HyperDHT ones)"},
+    {"relay-address", "IPV4:PORT", "send the handshake here too (repeatable): a relay from the peer's record"},
+    {"host", "IPV4", "address to bind (default 0.0.0.0)"},
+    {"timeout", "MS", "give up on the handshake after MS milliseconds (default 10000)"},
+    {"json", "", "print one JSON object {publicKey, path, remote, relay, handshakes, dhtRoundTrips, "
+                 "handshakeMs, openMs}"},
+};
+
 constexpr Command kDhtCommands[] = {
     {"dht", "bootstrap", {}, "", "run a DHT bootstrap and storage node",
      "Runs a persistent HyperDHT node (dht-rpc routing and the hyperdht storage commands:\n"
@@ -231,10 +337,19 @@ constexpr Command kDhtCommands[] = {
     {"dht", "lookup", kLookupOperands, "", "print the peers announcing a topic on the DHT",
      "Bootstraps an ephemeral client from --bootstrap, runs one LOOKUP query for TOPIC (64\n"
      "hex digits: for a bee, its discovery key) and prints each peer found, one line\n"
-     "'PUBLICKEY ADDRESS[,ADDRESS...]' (its record's relay addresses; a bee peer's first one\n"
-     "is its TCP address too), or one JSON object with --json. No peer is not an error; a\n"
+     "'PUBLICKEY ADDRESS[,ADDRESS...]' (its record's relay addresses: give them to `bee dht\n"
+     "connect --relay-address`), or one JSON object with --json. No peer is not an error; a\n"
      "lookup that gets no answer within --timeout is (request_timeout).",
      kLookupOptions, run_lookup},
+    {"dht", "connect", kConnectOperands, "", "connect to a peer by public key and print the path taken",
+     "Connects to the HyperDHT peer (a Node Hyperswarm app, `bee serve --swarm`, ...) whose\n"
+     "Noise public key is PUBLICKEY, as hyperdht's connect() does: FIND_PEER for the nodes\n"
+     "holding its announcement (and any --relay-address), the Noise IK handshake through them,\n"
+     "then a UDX stream and the secret stream. Prints the path (direct, open_server,\n"
+     "relayed_address, holepunch), the address, the relay, the DHT round trips and the times, then\n"
+     "closes. The first thing to run when two peers do not see each other. Fails with\n"
+     "connect_failed (not found, refused) or handshake_timeout.",
+     kConnectOptions, run_connect},
 };
 
 }  // namespace

@@ -20,7 +20,9 @@
 #include "bee/messages.hpp"
 #include "hypercore/core.hpp"
 #include "hypercore/storage.hpp"
+#include "net/connect/dht_peer.hpp"
 #include "net/remote/bee_server.hpp"
+#include "net/swarm/swarm_discovery.hpp"
 #include "net/transport/event_loop.hpp"
 #include "net/transport/tcp_transport.hpp"
 #include "net/transport/websocket_transport.hpp"
@@ -173,6 +175,7 @@ int run_clone(const Invocation& inv) {
 
   auto started = std::chrono::steady_clock::now();
   net::EventLoop loop;
+  std::optional<SwarmPeer> swarm_peer;
   if (swarm_choice.swarm) {
     // --timeout bounds the discovery too: what it leaves is the clone's.
     auto found =
@@ -182,18 +185,20 @@ int run_clone(const Invocation& inv) {
       return transport_error(inv, found.error());
     }
     const char* where = swarm_choice.lan ? (swarm_choice.dht ? "on the LAN or the DHT" : "on the LAN") : "on the DHT";
-    std::fprintf(stderr, "%s: found a peer %s at %s:%u\n", inv.name.c_str(), where, found->host.c_str(),
-                 static_cast<unsigned>(found->port));
-    peer_address = *found;
+    std::fprintf(stderr, "%s: found a peer %s %s\n", inv.name.c_str(), where, found->where().c_str());
+    swarm_peer = std::move(*found);
+    if (swarm_peer->address) peer_address = *swarm_peer->address;
   }
-  const std::string& host = peer_address->host;
-  const uint16_t port = peer_address->port;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   auto remaining = std::max(std::chrono::milliseconds(1), std::chrono::milliseconds(timeout_ms) - elapsed);
   bool done = false;
   bool timed_out = false;
   std::optional<net::TransportError> failure;
   std::optional<Progress> progress;
+  // A DHT peer's connection runs on the DhtPeer's sockets: they close with it.
+  auto close_dht = [&] {
+    if (swarm_peer && swarm_peer->dht) loop.post([dht = swarm_peer->dht] { dht->peer().close(); });
+  };
 
   net::PeerSetup setup;
   setup.cores = {&core};
@@ -211,15 +216,40 @@ int run_clone(const Invocation& inv) {
   };
   setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
     failure = error;
+    close_dht();
     loop.cancel_waits();
   };
-  auto peer = websocket ? net::connect_websocket(loop.context(), host, port, setup)
-                        : net::connect_tcp(loop.context(), host, port, setup);
+  std::shared_ptr<net::Peer> peer;
+  bool stopping = false;
+  auto stop = [&] {
+    stopping = true;
+    if (peer) peer->stop();
+    close_dht();
+  };
+  if (swarm_peer && !swarm_peer->address) {
+    swarm_peer->dht->peer().connect(swarm_peer->key, swarm_peer->relays, setup,
+                                    [&](net::TransportResult<std::shared_ptr<net::Peer>> r,
+                                        const net::connect::ConnectInfo&) {
+                                      if (r) {
+                                        peer = *r;
+                                        if (stopping) peer->stop();
+                                        return;
+                                      }
+                                      failure = r.error();
+                                      close_dht();
+                                      loop.cancel_waits();
+                                    });
+  } else {
+    const std::string& host = peer_address->host;
+    const uint16_t port = peer_address->port;
+    peer = websocket ? net::connect_websocket(loop.context(), host, port, setup)
+                     : net::connect_tcp(loop.context(), host, port, setup);
+  }
   loop.after(remaining, [&] {
     timed_out = true;
-    peer->stop();
+    stop();
   });
-  loop.on_signals({SIGINT, SIGTERM}, [&](int) { peer->stop(); });
+  loop.on_signals({SIGINT, SIGTERM}, [&](int) { stop(); });
   loop.run_for(remaining + 10s);
   if (progress) progress->finish();
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -233,7 +263,7 @@ int run_clone(const Invocation& inv) {
   }
   char seconds_text[32];
   std::snprintf(seconds_text, sizeof seconds_text, "%.3f", seconds);
-  const auto& counters = peer->counters();
+  const auto counters = peer ? peer->counters() : net::PeerCounters{};
   std::string line = JsonObject()
                          .string("key", to_hex(core.key()))
                          .number("length", core.length())
@@ -276,8 +306,9 @@ constexpr Command kCommands[] = {
      "With --swarm it also announces the log's discovery key (the JSON line adds swarm and\n"
      "peerKey) and connects to other servers of the same key it finds (a replica downloads\n"
      "every block it is missing from them): --swarm --lan on mDNS, --swarm [--bootstrap\n"
-     "IPV4:PORT ...] on the HyperDHT (its UDP socket takes the TCP port's number), both with\n"
-     "--lan --bootstrap. It listens on 0.0.0.0 unless --host is given.",
+     "IPV4:PORT ...] on the HyperDHT, where it is reachable by peerKey through HyperDHT's\n"
+     "connect protocol over UDX as a Hyperswarm server is (its UDP socket takes the TCP\n"
+     "port's number), both with --lan --bootstrap. It listens on 0.0.0.0 unless --host is given.",
      kServeOptions, run_serve},
     {"", "clone", kCloneOperands, "", "replicate the log with KEY from a peer into DIR",
      "Connects to --peer HOST:PORT (Noise initiator), makes DIR a replica of the log with KEY\n"
@@ -286,7 +317,8 @@ constexpr Command kCommands[] = {
      "this run downloaded. Interrupted or failed clones keep what they verified; running the\n"
      "command again continues. A progress bar is drawn on stderr when it is a terminal.\n"
      "With --swarm instead of --peer, the first peer announcing KEY's discovery key is used\n"
-     "(within --timeout): on mDNS with --lan, on the HyperDHT without (--bootstrap).",
+     "(within --timeout): on mDNS with --lan (then over TCP), on the HyperDHT without\n"
+     "(--bootstrap; connected by its key over UDX, as Hyperswarm does).",
      kCloneOptions, run_clone},
 };
 

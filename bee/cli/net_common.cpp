@@ -5,6 +5,7 @@
 
 #include "bee/cli/db_store.hpp"
 #include "hypercore/core.hpp"
+#include "net/connect/dht_peer.hpp"
 #include "net/transport/event_loop.hpp"
 #include "net/dht/address.hpp"
 #include "net/swarm/swarm.hpp"
@@ -103,46 +104,70 @@ net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice) {
   return choice.dht ? net::swarm::DiscoveryMode::dht : net::swarm::DiscoveryMode::lan;
 }
 
-std::expected<PeerAddress, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
-                                                        const SwarmChoice& choice, std::chrono::milliseconds timeout) {
-  std::optional<PeerAddress> found;
+std::string SwarmPeer::where() const {
+  std::string text;
+  if (address) {
+    text.append("at ").append(address->host).append(":").append(std::to_string(address->port));
+    return text;
+  }
+  text.append("by key ").append(hypercore::to_hex(key));
+  if (!relays.empty()) text.append(" (via ").append(relays.front().to_string()).append(")");
+  return text;
+}
+
+std::expected<SwarmPeer, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
+                                                      const SwarmChoice& choice, std::chrono::milliseconds timeout) {
+  std::optional<SwarmPeer> found;
+  std::shared_ptr<net::swarm::DhtDiscoverySource> dht;
   auto handlers = [&] {
     net::swarm::DiscoveryHandlers h;
     h.found = [&](hypercore::ByteSpan, const net::swarm::DiscoveredPeer& peer) {
-      if (found || peer.addresses.empty() || peer.port == 0) return;
-      const auto& a = peer.addresses.front();
-      found = PeerAddress{std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." +
-                              std::to_string(a[3]),
-                          peer.port};
+      if (found) return;
+      SwarmPeer p;
+      if (peer.dht) {
+        p.key = peer.key;
+        p.relays = peer.relays;
+        p.dht = dht;
+      } else {
+        if (peer.addresses.empty() || peer.port == 0) return;
+        const auto& a = peer.addresses.front();
+        p.address = PeerAddress{std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) +
+                                    "." + std::to_string(a[3]),
+                                peer.port};
+      }
+      found = std::move(p);
       loop.stop();
     };
     return h;
   };
-  // Lookup only: our key is a throwaway (nothing is announced, no port).
+  // Lookup only: our key is a throwaway (nothing is announced, nothing listens).
   auto keys = hypercore::KeyPair::random();
-  std::vector<std::unique_ptr<net::swarm::DiscoverySource>> sources;
+  std::vector<net::swarm::DiscoverySource*> sources;
+  std::unique_ptr<net::swarm::DiscoverySource> mdns;
   if (choice.dht) {
     net::swarm::DhtDiscoveryOptions options;
     options.bootstrap = choice.bootstrap;
     options.key_pair = keys;
     auto discovery = net::swarm::open_dht_discovery(loop.context(), options, handlers());
     if (!discovery) return std::unexpected(discovery.error().to_string());
-    sources.push_back(std::move(*discovery));
+    dht = std::move(*discovery);
+    sources.push_back(dht.get());
   }
   if (choice.lan) {
     net::swarm::MdnsDiscoveryOptions options;
     options.public_key = keys.public_key;
     auto discovery = net::swarm::open_mdns_discovery(loop.context(), options, handlers());
     if (!discovery) return std::unexpected(discovery.error().to_string());
-    sources.push_back(std::move(*discovery));
+    mdns = std::move(*discovery);
+    sources.push_back(mdns.get());
   }
-  for (auto& source : sources) {
+  for (auto* source : sources) {
     if (auto joined = source->join(topic, {.announce = false, .lookup = true}); !joined) {
       return std::unexpected(joined.error().to_string());
     }
   }
   loop.run_for(timeout);
-  for (auto& source : sources) source->close();
+  for (auto* source : sources) source->close();
   if (!found) {
     std::string where = choice.lan && choice.dht ? "on the LAN (mDNS) or the DHT"
                         : choice.dht           ? "on the DHT"
@@ -150,7 +175,9 @@ std::expected<PeerAddress, std::string> find_swarm_peer(net::EventLoop& loop, hy
     return std::unexpected("request_timeout: no peer announcing discovery key " + hypercore::to_hex(topic) +
                            " found " + where + " within " + std::to_string(timeout.count()) + " ms");
   }
-  return *found;
+  // A LAN peer needs no DHT: its sockets go now (the loop could not end with them open).
+  if (found->address && dht) dht->peer().close();
+  return std::move(*found);
 }
 
 int transport_error(const Invocation& inv, const std::string& message) {

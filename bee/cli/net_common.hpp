@@ -3,9 +3,11 @@
 // by its key (mDNS, the DHT), and the one-line report of a transport failure.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <chrono>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,12 +15,14 @@
 
 #include "bee/cli/command.hpp"
 #include "hypercore/bytes.hpp"
+#include "net/dht/address.hpp"
 
 namespace net {
 class EventLoop;
 }
 namespace net::swarm {
 enum class DiscoveryMode;
+class DhtDiscoverySource;
 }
 
 namespace bee::cli {
@@ -67,12 +71,22 @@ std::expected<ConnectChoice, std::string> connect_option(const Invocation& inv);
 std::string swarm_mode_name(const SwarmChoice& choice);
 net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice);
 
+// A peer --swarm found: on the LAN at a TCP address, or on the DHT by its key (connect with
+// dht->peer().connect(key, relays, ...): HyperDHT's connect protocol over UDX).
+struct SwarmPeer {
+  std::optional<PeerAddress> address;             // LAN
+  std::array<uint8_t, 32> key{};                  // DHT: the peer's public key
+  std::vector<net::dht::Ipv4Address> relays;      // DHT: its record's relay addresses
+  std::shared_ptr<net::swarm::DhtDiscoverySource> dht;  // DHT: its DhtPeer (keep while connected)
+  // "at 10.0.0.5:40123", "by key 1a2b... (via 10.0.0.1:49737)".
+  std::string where() const;
+};
 // Looks up `topic` (a discovery key) with the discovery layers of `choice` and returns the
 // first peer found, running `loop` for at most `timeout`. The error is a message starting
 // with its code: io_error (no multicast-capable interface, port refused), invalid_argument
 // (bootstrap list) or request_timeout.
-std::expected<PeerAddress, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
-                                                        const SwarmChoice& choice, std::chrono::milliseconds timeout);
+std::expected<SwarmPeer, std::string> find_swarm_peer(net::EventLoop& loop, hypercore::ByteSpan topic,
+                                                      const SwarmChoice& choice, std::chrono::milliseconds timeout);
 
 // One line on stderr, "<name>: <message>" (the message starts with the error's code);
 // returns kExitFailure.

@@ -312,7 +312,8 @@ constexpr Command kQueryCommands[] = {
      "a last JSON line {\"stats\":{...}} with --json, else one line on stderr. A peer that\n"
      "never opens the core (another key) ends as request_timeout after --timeout.\n"
      "With --swarm instead of --peer, the first peer announcing KEY's discovery key (bee serve\n"
-     "DIR --swarm ...) is queried: on mDNS with --lan, on the HyperDHT without (--bootstrap).",
+     "DIR --swarm ..., a Node Hyperswarm app) is queried: on mDNS with --lan, on the HyperDHT\n"
+     "without (--bootstrap; connected by its key over UDX, as Hyperswarm does).",
      kQueryOptions, run_query},
 };
 

@@ -229,6 +229,24 @@ void DhtNode::reply(const IncomingRequest& request, uint32_t error, std::optiona
   send_reply(request.message, request.from, request.socket, error, std::move(value), token, closer_nodes);
 }
 
+void DhtNode::reply_to(const IncomingRequest& request, const Ipv4Address& to, uint32_t error,
+                       std::optional<Bytes> value, bool token, bool closer_nodes, std::optional<Socket> socket) {
+  send_reply(request.message, to, socket.value_or(request.socket), error, std::move(value), token, closer_nodes);
+}
+
+void DhtNode::relay(const IncomingRequest& request, Bytes value, const Ipv4Address& to, std::optional<Socket> socket) {
+  Socket from = socket.value_or(request.socket);
+  Request m;
+  m.tid = request.message.tid;
+  m.to = to;
+  if (sends_id(from)) m.id = id();
+  m.command = request.message.command;
+  m.target = request.message.target;
+  m.value = std::move(value);
+  auto bytes = encode_request(m);
+  send_(from, to, bytes);
+}
+
 void DhtNode::send_reply(const Request& request, const Ipv4Address& to, Socket socket, uint32_t error,
                          std::optional<Bytes> value, bool token, bool closer_nodes) {
   Response r;

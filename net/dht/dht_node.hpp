@@ -107,6 +107,18 @@ class DhtNode {
   // the request had a target).
   void reply(const IncomingRequest& request, uint32_t error, std::optional<hypercore::Bytes> value, bool token,
              bool closer_nodes);
+  // Answers `request` at `to` instead of at its source (hyperdht's reply({ to })): the
+  // response carries the request's tid and `to` as its `to` field. `socket`: default, the
+  // one the request came in on.
+  void reply_to(const IncomingRequest& request, const Ipv4Address& to, uint32_t error,
+                std::optional<hypercore::Bytes> value, bool token, bool closer_nodes,
+                std::optional<Socket> socket = std::nullopt);
+  // Forwards `request` as a new request datagram to `to` with `value` (dht-rpc's
+  // req.relay()): same tid, command and target, no token, our id when persistent on the
+  // server socket. Fire and forget: nothing waits for a response (the answer goes to the
+  // original requester by tid).
+  void relay(const IncomingRequest& request, hypercore::Bytes value, const Ipv4Address& to,
+             std::optional<Socket> socket = std::nullopt);
   // Runs when the node became persistent (its id changed to H(public address)).
   std::function<void()> on_persistent;
 

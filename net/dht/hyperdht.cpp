@@ -15,6 +15,15 @@ HyperDht::HyperDht(DhtNode& node, RecordStoreOptions options) : node_(node), sto
 HyperDht::~HyperDht() { node_.on_request = nullptr; }
 
 bool HyperDht::on_request(const IncomingRequest& request) {
+  // Connecting works on every node, as in the reference (a server may be ephemeral).
+  if (request.message.command == static_cast<uint32_t>(HyperCommand::peer_handshake)) {
+    on_peer_handshake(request);
+    return true;
+  }
+  if (request.message.command == static_cast<uint32_t>(HyperCommand::peer_holepunch)) {
+    on_peer_holepunch(request);
+    return true;
+  }
   // Only persistent nodes store (an ephemeral node is never a commit target anyway).
   if (node_.ephemeral()) return false;
   StoreReply r = store_.handle(request.message, request.from, node_.id(), node_.now());

@@ -6,11 +6,15 @@
 //
 // Ownership: HyperDht borrows the node and installs itself as its on_request hook (cleared
 // on destruction); it must outlive the operations it started. Single-threaded, like DhtNode.
-// Not here yet: PEER_HANDSHAKE/PEER_HOLEPUNCH relaying (stage 3), refresh-only announces,
-// PLUGIN; those requests get error 1 (UNKNOWN_COMMAND), which clients tolerate.
+// PEER_HANDSHAKE and PEER_HOLEPUNCH (§3.2, §3.6) follow hyperdht/lib/router.js on every
+// node, ephemeral or not: relayed statelessly with the client's tid towards the server a
+// self-announcement's forward entry names, or handed to a local server registered with
+// serve() (hyperdht_relay.cpp). Not here yet: refresh-only announces, PLUGIN; those get
+// error 1 (UNKNOWN_COMMAND), which clients tolerate.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -18,6 +22,7 @@
 #include "net/dht/dht_node.hpp"
 #include "net/dht/hyperdht_messages.hpp"
 #include "net/dht/record_store.hpp"
+#include "net/dht/relay_messages.hpp"
 
 namespace net::dht {
 
@@ -37,6 +42,34 @@ struct MutableResult {
   Ipv4Address from;
 };
 
+// A PEER_HANDSHAKE (FROM_CLIENT, FROM_RELAY or FROM_SECOND_RELAY, with a Noise message)
+// or a PEER_HOLEPUNCH (FROM_RELAY, with a peer address) for a key a local server serves.
+// Copyable: keep it to answer later with HyperDht::reply_handshake / reply_holepunch.
+struct ServerHandshake {
+  IncomingRequest request;
+  HandshakeMessage message;
+};
+struct ServerHolepunch {
+  IncomingRequest request;
+  HolepunchMessage message;
+};
+
+// A local server's hooks (router.js's onpeerhandshake / onpeerholepunch). Not answering is
+// dropping, as when the reference's handler returns nothing.
+struct ConnectServer {
+  std::function<void(const ServerHandshake&)> on_handshake;
+  std::function<void(const ServerHolepunch&)> on_holepunch;
+};
+
+struct RelayStats {
+  uint64_t handshakes_forwarded = 0;  // FROM_CLIENT -> FROM_RELAY, FROM_RELAY -> FROM_SECOND_RELAY
+  uint64_t handshakes_returned = 0;   // FROM_SERVER -> REPLY to the client
+  uint64_t holepunches_forwarded = 0;
+  uint64_t holepunches_returned = 0;
+  uint64_t no_route = 0;              // FROM_CLIENT handshakes answered with closer nodes only
+  uint64_t dropped = 0;               // undecodable, incomplete or unroutable
+};
+
 class HyperDht {
  public:
   using DoneFn = std::function<void(const QueryResult&)>;
@@ -48,6 +81,24 @@ class HyperDht {
   HyperDht& operator=(const HyperDht&) = delete;
 
   RecordStore& store() { return store_; }
+
+  // Takes the handshakes and holepunches addressed to `target` (= H(server public key))
+  // here instead of relaying them; replaces an earlier registration. A served target wins
+  // over a stored forward entry, as in the reference.
+  void serve(const hypercore::Hash& target, ConnectServer server);
+  void unserve(const hypercore::Hash& target);
+  bool serves(const hypercore::Hash& target) const { return servers_.contains(target); }
+  // Answers a served handshake with the server's Noise message, by its mode: FROM_CLIENT ->
+  // a REPLY response to the client (direct); FROM_RELAY -> a FROM_SERVER request back to
+  // the relay; FROM_SECOND_RELAY -> a FROM_SERVER request to its relay address. The client's
+  // peerAddress is passed on. `socket`: which of our sockets sends (default: the one the
+  // request came in on; the reference lets the server pick the socket it wants UDX on).
+  void reply_handshake(const ServerHandshake& handshake, hypercore::Bytes noise,
+                       std::optional<Socket> socket = std::nullopt);
+  // Answers a served FROM_RELAY holepunch: a FROM_SERVER request (id 0) back to the relay.
+  void reply_holepunch(const ServerHolepunch& holepunch, hypercore::Bytes payload,
+                       std::optional<Socket> socket = std::nullopt);
+  const RelayStats& relay_stats() const { return relay_stats_; }
 
   // LOOKUP `target`, then ANNOUNCE {key_pair.public_key, relays} signed for each of the ≤ 20
   // closest nodes. `done`'s result is ok when at least one node stored it. `bump`: 0 = none.
@@ -77,6 +128,11 @@ class HyperDht {
 
  private:
   bool on_request(const IncomingRequest& request);
+  // router.js's onpeerhandshake / onpeerholepunch (hyperdht_relay.cpp).
+  void on_peer_handshake(const IncomingRequest& request);
+  void on_peer_holepunch(const IncomingRequest& request);
+  const ConnectServer* server_for(const std::optional<NodeId>& target) const;
+  std::optional<Ipv4Address> route_for(const std::optional<NodeId>& target);
   // A non-internal request with the reply's token, completing `done(ok)`.
   void commit_request(const QueryReply& reply, HyperCommand command, const hypercore::Hash& target,
                       hypercore::Bytes value, std::function<void(bool)> done);
@@ -85,6 +141,8 @@ class HyperDht {
 
   DhtNode& node_;
   RecordStore store_;
+  std::map<hypercore::Hash, ConnectServer> servers_;
+  RelayStats relay_stats_;
 };
 
 }  // namespace net::dht

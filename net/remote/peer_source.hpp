@@ -1,6 +1,7 @@
 // Where a reader finds the peer serving a core: one address (TCP or WebSocket), or the
 // swarm, which finds peers by the core's discovery key alone (mDNS on the LAN and/or the
-// HyperDHT) and dials the first one it hears of over TCP. RemoteBeeClient and
+// HyperDHT) and dials the first one it hears of: over TCP on the LAN, by key through
+// HyperDHT's connect protocol over UDX on the DHT (so a Node Hyperswarm app serves too). RemoteBeeClient and
 // RemoteDatabase take one of these; serve_bee (bee_server.hpp) announces on the same
 // swarm choices. No Asio here.
 #pragma once
@@ -29,8 +30,8 @@ struct WebSocketPeer {
 
 // The swarm's discovery layers. As a reader's peer source: the core's discovery key is
 // looked up (nothing is announced, nothing listens) and the first peer found is dialled
-// over TCP; if that dial fails before the core opens, the next one found is tried, within
-// the open timeout. As a server's (BeeServerOptions::swarm): the key is announced there.
+// (TCP for a LAN peer, net::connect::DhtPeer::connect for a DHT one); if that dial fails
+// before the core opens, the next one found is tried, within the open timeout. As a server's (BeeServerOptions::swarm): the key is announced there.
 struct SwarmDiscovery {
   // lan: mDNS on the local link (no internet, no bootstrap node). dht: the HyperDHT. both.
   // Default lan.

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "hypercore/storage.hpp"
+#include "net/connect/dht_peer.hpp"
 #include "net/transport/tcp_transport.hpp"
 #include "net/transport/websocket_transport.hpp"
 
@@ -122,6 +123,7 @@ void RemoteBeeClient::open(boost::asio::io_context& io, RemoteBeeClientOptions o
     }
     auto source = swarm::open_dht_discovery(io, std::move(dht), handlers());
     if (!source) return start_failed(source.error());
+    c->dht_ = source->get();
     sources.push_back(std::move(*source));
   }
   if (choice.mode != swarm::DiscoveryMode::dht) {
@@ -146,16 +148,49 @@ void RemoteBeeClient::connect(const std::string& host, uint16_t port, bool webso
   peer_ = websocket ? connect_websocket(io_, host, port, setup_) : connect_tcp(io_, host, port, setup_);
 }
 
+void RemoteBeeClient::connect_dht(const Candidate& candidate) {
+  where_ = "peer " + hypercore::to_hex(*candidate.dht_key) + " on the DHT";
+  stream_open_ = channel_open_ = false;
+  remote_.reset();
+  uint64_t dial = dht_dial_ = ++dht_dials_;
+  std::weak_ptr<RemoteBeeClient> weak = shared_from_this();
+  dht_->peer().connect(*candidate.dht_key, candidate.relays, setup_,
+                       [weak, dial](TransportResult<std::shared_ptr<Peer>> r, const connect::ConnectInfo& info) {
+                         auto self = weak.lock();
+                         if (!self || self->dht_dial_ != dial || self->state_ != State::connecting) {
+                           if (r) (*r)->stop();
+                           return;
+                         }
+                         self->dht_dial_ = 0;
+                         if (!r) {
+                           self->last_failure_ = self->where_ + ": " + r.error().to_string();
+                           self->dial_next();
+                           return;
+                         }
+                         // Its handlers (on_open next) recognise it as peer_.
+                         self->peer_ = *r;
+                         self->where_ += " (" + info.remote + ")";
+                       });
+}
+
 void RemoteBeeClient::on_found(const swarm::DiscoveredPeer& peer) {
-  if (state_ != State::connecting || peer.addresses.empty() || peer.port == 0) return;
-  const auto& a = peer.addresses.front();
-  std::pair<std::string, uint16_t> address{
-      std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]),
-      peer.port};
-  auto known = [&](const auto& list) { return std::find(list.begin(), list.end(), address) != list.end(); };
+  if (state_ != State::connecting) return;
+  Candidate candidate;
+  if (peer.dht) {
+    if (!dht_) return;
+    candidate.dht_key = peer.key;
+    candidate.relays = peer.relays;
+  } else {
+    if (peer.addresses.empty() || peer.port == 0) return;
+    const auto& a = peer.addresses.front();
+    candidate.host =
+        std::to_string(a[0]) + "." + std::to_string(a[1]) + "." + std::to_string(a[2]) + "." + std::to_string(a[3]);
+    candidate.port = peer.port;
+  }
+  auto known = [&](const auto& list) { return std::find(list.begin(), list.end(), candidate) != list.end(); };
   if (known(candidates_) || known(dialled_)) return;
-  candidates_.push_back(std::move(address));
-  if (!peer_) dial_next();
+  candidates_.push_back(std::move(candidate));
+  if (!peer_ && dht_dial_ == 0) dial_next();
 }
 
 void RemoteBeeClient::dial_next() {
@@ -163,14 +198,21 @@ void RemoteBeeClient::dial_next() {
   auto next = candidates_.front();
   candidates_.erase(candidates_.begin());
   dialled_.push_back(next);
-  connect(next.first, next.second, false);
+  if (next.dht_key) {
+    connect_dht(next);
+  } else {
+    connect(next.host, next.port, false);
+  }
 }
 
 void RemoteBeeClient::on_open_timeout() {
   if (state_ != State::connecting) return;
   std::string within = " within " + std::to_string(options_.open_timeout.count()) + " ms";
   RemoteQueryError error{RemoteQueryErrc::request_timeout, ""};
-  if (!peer_ && !dialled_.empty()) {
+  if (!peer_ && dht_dial_ != 0) {
+    error.message = "connecting to " + where_ + ": no handshake reply" + within;
+    error.cause = hypercore::errc::io_error;
+  } else if (!peer_ && !dialled_.empty()) {
     error.message = "no peer found on " + to_string(options_.peer) + " could be reached" + within;
     error.cause = hypercore::errc::io_error;
   } else if (!peer_) {
@@ -205,6 +247,7 @@ void RemoteBeeClient::finish_open(std::optional<RemoteQueryError> error) {
   if (error) {
     state_ = State::closed;
     if (peer_) peer_->stop();
+    if (dht_) boost::asio::post(io_, [self, dht = dht_] { dht->peer().close(); });
     self_.reset();
     if (done) done(std::unexpected(std::move(*error)));
     return;
@@ -251,6 +294,10 @@ void RemoteBeeClient::on_close(const std::optional<TransportError>& error) {
   }
   state_ = State::closed;
   timers_->tick.cancel();
+  // The DHT's sockets carried only this connection: close them so the loop can end.
+  if (dht_) {
+    boost::asio::post(io_, [keep, dht = dht_] { dht->peer().close(); });
+  }
   std::vector<Running> running = std::move(running_);
   running_.clear();
   for (auto& r : running) {

@@ -118,7 +118,18 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
     QueryCallback done;
   };
   RemoteBeeClient(boost::asio::io_context& io, RemoteBeeClientOptions options);
+  // A peer found on the swarm: at a TCP address (LAN), or by key on the DHT.
+  struct Candidate {
+    std::string host;
+    uint16_t port = 0;
+    std::optional<swarm::PeerKey> dht_key;
+    std::vector<dht::Ipv4Address> relays;
+    bool operator==(const Candidate& o) const {
+      return dht_key ? dht_key == o.dht_key : !o.dht_key && host == o.host && port == o.port;
+    }
+  };
   void connect(const std::string& host, uint16_t port, bool websocket);
+  void connect_dht(const Candidate& candidate);
   void on_found(const swarm::DiscoveredPeer& peer);
   void dial_next();
   void on_event(const SessionEvent& e);
@@ -137,9 +148,12 @@ class RemoteBeeClient : public std::enable_shared_from_this<RemoteBeeClient> {
   std::shared_ptr<Peer> peer_;
   std::string where_;  // peer_'s address, for messages
   PeerSetup setup_;    // what every dial (several with SwarmDiscovery) uses
-  std::unique_ptr<swarm::DiscoverySource> discovery_;  // SwarmDiscovery, until open
-  std::vector<std::pair<std::string, uint16_t>> candidates_;  // found, not yet dialled
-  std::vector<std::pair<std::string, uint16_t>> dialled_;
+  std::unique_ptr<swarm::DiscoverySource> discovery_;  // SwarmDiscovery (discovery until open)
+  swarm::DhtDiscoverySource* dht_ = nullptr;  // inside discovery_: its DhtPeer carries DHT connections
+  std::vector<Candidate> candidates_;  // found, not yet dialled
+  std::vector<Candidate> dialled_;
+  uint64_t dht_dial_ = 0;        // the DHT connect in progress (its number), 0 when none
+  uint64_t dht_dials_ = 0;
   std::optional<std::string> last_failure_;  // of a dial that failed before open
   bool stream_open_ = false;
   bool channel_open_ = false;

@@ -35,8 +35,15 @@ Key32 secret_stream_id(const Hash64& handshake_hash, bool initiator) {
 SecretStream::SecretStream(bool is_initiator, SecretStreamOptions options)
     : is_initiator_(is_initiator),
       max_frame_size_(std::min(options.max_frame_size, kMaxFrameSize)),
-      handshake_(std::make_unique<NoiseHandshake>(is_initiator, std::move(options.keys))),
       sodium_(std::make_unique<Sodium>()) {
+  if (options.handshake) {
+    const EstablishedHandshake& h = *options.handshake;
+    public_key_ = h.public_key;
+    start_transport(nullptr, h.tx, h.rx, h.hash, h.remote_public_key);
+    handshake_event_pending_ = true;
+    return;
+  }
+  handshake_ = std::make_unique<NoiseHandshake>(is_initiator, std::move(options.keys));
   public_key_ = handshake_->local_public_key();
   if (is_initiator_) {
     // Cannot fail: it is the initiator's turn and msg1 involves no peer input.
@@ -77,6 +84,10 @@ size_t SecretStream::frame_limit() const {
 
 std::vector<StreamEvent> SecretStream::feed(ByteSpan data) {
   std::vector<StreamEvent> events;
+  if (handshake_event_pending_ && phase_ != Phase::dead) {
+    handshake_event_pending_ = false;
+    events.push_back(HandshakeDone{remote_public_key_, handshake_hash_});
+  }
   while (!data.empty() && phase_ != Phase::dead) {
     if (length_have_ < 3) {
       length_bytes_[length_have_++] = data[0];
@@ -139,26 +150,29 @@ void SecretStream::on_handshake_frame(ByteSpan frame, std::vector<StreamEvent>& 
     if (!reply) return die(events, reply.error().code, reply.error().message);
     write_frame(*reply);
   }
-  if (handshake_->complete()) start_transport(events);
+  if (handshake_->complete()) {
+    const HandshakeOutcome& out = handshake_->outcome();
+    start_transport(&events, out.tx, out.rx, out.handshake_hash, out.remote_public_key);
+  }
 }
 
-void SecretStream::start_transport(std::vector<StreamEvent>& events) {
-  const HandshakeOutcome& out = handshake_->outcome();
-  remote_public_key_ = out.remote_public_key;
-  handshake_hash_ = out.handshake_hash;
+void SecretStream::start_transport(std::vector<StreamEvent>* events, const Key32& tx, const Key32& rx,
+                                   const Hash64& hash, const hypercore::PublicKey& remote_public_key) {
+  remote_public_key_ = remote_public_key;
+  handshake_hash_ = hash;
 
   // Our id + header frame goes out right after the last handshake message (§2.4).
   uint8_t body[kIdHeaderSize];
   Key32 id = secret_stream_id(handshake_hash_, is_initiator_);
   std::memcpy(body, id.data(), id.size());
-  crypto_secretstream_xchacha20poly1305_init_push(&sodium_->tx, body + 32, out.tx.data());
-  sodium_->rx_key = out.rx;
+  crypto_secretstream_xchacha20poly1305_init_push(&sodium_->tx, body + 32, tx.data());
+  sodium_->rx_key = rx;
   write_frame(body);
   tx_ready_ = true;
   phase_ = Phase::header;
   handshake_.reset();  // wipes the Noise secrets
 
-  events.push_back(HandshakeDone{remote_public_key_, handshake_hash_});
+  if (events) events->push_back(HandshakeDone{remote_public_key_, handshake_hash_});
   while (!pending_sends_.empty()) {
     encrypt_into_output(pending_sends_.front());
     pending_sends_.pop_front();

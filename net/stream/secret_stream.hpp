@@ -15,6 +15,13 @@
 // (keepalives) are dropped. Every malformed or unauthenticated frame is a named
 // StreamErrc after which feed() and send() do nothing but report `closed`.
 // Not thread-safe: one owner drives it.
+//
+// Keyed by a finished handshake (SecretStreamOptions::handshake, what hyperdht does after
+// its Noise IK exchange inside PEER_HANDSHAKE): no Noise XX; each side sends its id +
+// header frame at once (take_output() has ours after construction) and expects the peer's,
+// the role passed to the constructor deciding which stream id is whose. The first feed()
+// then reports HandshakeDone, and handshake_complete() turns true with it, so owners that
+// start protocols on that event work unchanged; send() works from construction.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +47,16 @@ inline constexpr size_t kMaxPlaintextSize = kMaxFrameSize - kStreamOverhead;
 // Size of the id + header frame body: 32-byte stream id + 24-byte secretstream header.
 inline constexpr size_t kIdHeaderSize = 56;
 
+// The result of a handshake done elsewhere (@hyperswarm/secret-stream's `handshake`
+// option: { tx, rx, hash, publicKey, remotePublicKey }).
+struct EstablishedHandshake {
+  Key32 tx{};                                // our send key
+  Key32 rx{};                                // our receive key
+  Hash64 hash{};                             // the handshake hash: keys the stream ids
+  hypercore::PublicKey public_key{};         // our static key
+  hypercore::PublicKey remote_public_key{};  // the peer's static key, as that handshake proved it
+};
+
 struct SecretStreamOptions {
   // Noise key pairs. Default: a random static pair per connection (as Node does unless
   // given one) and a random ephemeral pair; inject both only for deterministic tests.
@@ -50,6 +67,8 @@ struct SecretStreamOptions {
   // with frame_too_large as soon as its 3 bytes arrive, before anything is buffered.
   // Handshake frames are capped at 65535 regardless. Does not limit what we send.
   size_t max_frame_size = kMaxFrameSize;
+  // Skip Noise XX and key the stream with this (`keys` is then unused).
+  std::optional<EstablishedHandshake> handshake;
 };
 
 struct HandshakeDone {
@@ -89,7 +108,7 @@ class SecretStream {
   bool has_output() const { return !output_.empty(); }
 
   bool is_initiator() const { return is_initiator_; }
-  bool handshake_complete() const { return tx_ready_; }
+  bool handshake_complete() const { return tx_ready_ && !handshake_event_pending_; }
   // The peer's header arrived: messages can flow both ways.
   bool is_open() const { return phase_ == Phase::open; }
   bool is_dead() const { return phase_ == Phase::dead; }
@@ -110,7 +129,8 @@ class SecretStream {
   void on_header_frame(hypercore::ByteSpan frame, std::vector<StreamEvent>& events);
   void on_transport_frame(hypercore::ByteSpan frame, std::vector<StreamEvent>& events);
   void write_frame(hypercore::ByteSpan body);
-  void start_transport(std::vector<StreamEvent>& events);
+  void start_transport(std::vector<StreamEvent>* events, const Key32& tx, const Key32& rx, const Hash64& hash,
+                       const hypercore::PublicKey& remote_public_key);
   void encrypt_into_output(hypercore::ByteSpan plaintext);
   void die(std::vector<StreamEvent>& events, StreamErrc code, std::string message);
   size_t frame_limit() const;
@@ -121,6 +141,7 @@ class SecretStream {
   std::unique_ptr<NoiseHandshake> handshake_;
   std::unique_ptr<Sodium> sodium_;
   bool tx_ready_ = false;
+  bool handshake_event_pending_ = false;  // keyed by options.handshake: the first feed() reports it
   hypercore::PublicKey public_key_{};
   hypercore::PublicKey remote_public_key_{};
   Hash64 handshake_hash_{};

@@ -1,4 +1,5 @@
-// Swarm: SwarmPlanner bound to a TCP listener, TCP dials, a DiscoverySource and a steady
+// Swarm: SwarmPlanner bound to a TCP listener, TCP dials (LAN peers), the DHT source's
+// DhtPeer (listen and connect by key over UDX: DHT peers), a DiscoverySource and a steady
 // timer. Everything the handlers touch lives in a shared State that they hold weakly, so
 // a handler running after the Swarm is gone (a connection ending during destruction)
 // finds nothing and does nothing.
@@ -12,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "net/connect/dht_peer.hpp"
 #include "net/mdns/mdns_socket.hpp"
 #include "net/transport/tcp_transport.hpp"
 
@@ -34,6 +36,27 @@ std::optional<Ipv4> remote_address(const std::string& remote) {
   if (colon == std::string::npos) return std::nullopt;
   return mdns::parse_ipv4(remote.substr(0, colon));
 }
+
+// One dial of ours. superseded: Hyperswarm's duplicate rule dropped it for a connection the
+// peer made (swarm.hpp); its end is then no failure to back off from.
+struct DialToken {
+  PeerKey key{};
+  bool dht = false;
+  bool superseded = false;
+};
+
+struct DialSlot {
+  std::shared_ptr<Peer> peer;  // null while a DHT connect is in progress
+  std::shared_ptr<DialToken> token;
+};
+
+// A connection accepted through the DHT: its key is known from the Noise IK handshake
+// before the stream opens.
+struct DhtAccepted {
+  PeerKey key{};
+  Ipv4 address{};
+  std::weak_ptr<Peer> peer;
+};
 
 struct Connection {
   std::optional<PeerKey> key;      // dialled: the key we dialled
@@ -67,10 +90,14 @@ struct State : std::enable_shared_from_this<State> {
   std::vector<hypercore::Core*> cores;
   std::unique_ptr<Server> server;
   std::unique_ptr<DiscoverySource> discovery;
-  std::map<PeerKey, std::shared_ptr<Peer>> dialled;  // our dials in flight or connected
+  DhtDiscoverySource* dht = nullptr;  // inside `discovery` (modes dht, both)
+  std::map<PeerKey, DialSlot> dialled;  // our dials in flight or connected
   std::map<Peer*, Connection> connections;
+  std::map<Peer*, DhtAccepted> dht_accepted;  // accepted through the DHT, until closed
+  std::unique_ptr<asio::steady_timer> dht_close_timer;
   std::set<std::string> announced;
   bool closed = false;
+  bool withdrawn = false;  // the DHT source's unannounces ended (after close())
 
   Time now() const {
     return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now() - start);
@@ -102,11 +129,12 @@ struct State : std::enable_shared_from_this<State> {
     }
   }
 
-  PeerSetup make_setup(std::optional<PeerKey> dialled_key) {
+  PeerSetup make_setup(std::shared_ptr<DialToken> token) {
     PeerSetup setup = options.setup;
     setup.cores = cores;
     setup.transport.session.stream.keys.static_key_pair = key_pair;
     std::weak_ptr<State> weak = weak_from_this();
+    std::optional<PeerKey> dialled_key = token ? std::optional<PeerKey>(token->key) : std::nullopt;
     setup.handlers.on_open = [weak, dialled_key](Peer& peer) {
       auto self = weak.lock();
       if (!self) return;
@@ -114,11 +142,17 @@ struct State : std::enable_shared_from_this<State> {
       c.key = dialled_key;
       c.opened = true;
       if (!dialled_key) {
-        // The Noise handshake has not run yet, so the peer's key is not available: until
-        // it is (identify_inbound), the planner can only hold the connection's source
-        // address, the one fallback to address matching.
-        c.inbound = remote_address(peer.remote());
-        if (c.inbound) self->planner.inbound_opened(*c.inbound);
+        if (auto a = self->dht_accepted.find(&peer); a != self->dht_accepted.end()) {
+          // Through the DHT: identified (and told to the planner) when accepted.
+          c.inbound = a->second.address;
+          c.proven = a->second.key;
+        } else {
+          // The Noise handshake has not run yet, so the peer's key is not available: until
+          // it is (identify_inbound), the planner can only hold the connection's source
+          // address, the one fallback to address matching.
+          c.inbound = remote_address(peer.remote());
+          if (c.inbound) self->planner.inbound_opened(*c.inbound);
+        }
       }
       self->connections[&peer] = c;
       self->add_missing_cores(peer);
@@ -128,7 +162,7 @@ struct State : std::enable_shared_from_this<State> {
     setup.handlers.on_event = [weak, dialled_key](Peer& peer, const SessionEvent& e) {
       auto self = weak.lock();
       if (!self) return;
-      // Noise XX proves the key of whoever answered at the address discovery gave; if it
+      // Noise proves the key of whoever answered at the address discovery gave; if it
       // is not the key we dialled, someone else answered there (a stale record, or a
       // record naming another's key). Nothing of this connection counts: it is stopped
       // (after this handler returns), and the dial backs off as a failure.
@@ -142,7 +176,7 @@ struct State : std::enable_shared_from_this<State> {
             asio::post(self->io, [weak, key = *dialled_key] {
               auto s = weak.lock();
               if (!s) return;
-              if (auto d = s->dialled.find(key); d != s->dialled.end()) d->second->stop();
+              if (auto d = s->dialled.find(key); d != s->dialled.end() && d->second.peer) d->second.peer->stop();
             });
           }
           return;
@@ -156,9 +190,15 @@ struct State : std::enable_shared_from_this<State> {
       }
       if (self->options.setup.handlers.on_event) self->options.setup.handlers.on_event(peer, e);
     };
-    setup.handlers.on_close = [weak, dialled_key](Peer& peer, const std::optional<TransportError>& error) {
+    setup.handlers.on_close = [weak, token](Peer& peer, const std::optional<TransportError>& error) {
       auto self = weak.lock();
       if (!self) return;
+      std::optional<PeerKey> dialled_key = token ? std::optional<PeerKey>(token->key) : std::nullopt;
+      std::optional<DhtAccepted> accepted;
+      if (auto a = self->dht_accepted.find(&peer); a != self->dht_accepted.end()) {
+        accepted = a->second;
+        self->dht_accepted.erase(a);
+      }
       auto it = self->connections.find(&peer);
       bool opened = it != self->connections.end();
       std::optional<Ipv4> inbound = opened ? it->second.inbound : std::nullopt;
@@ -172,20 +212,26 @@ struct State : std::enable_shared_from_this<State> {
       }
       std::optional<PeerKey> proven = opened ? it->second.proven : std::nullopt;
       if (opened) self->connections.erase(it);
-      if (inbound) self->planner.inbound_closed(*inbound, proven, self->now());
+      if (inbound) {
+        self->planner.inbound_closed(*inbound, proven, self->now());
+      } else if (accepted) {
+        // Ended before it opened: the planner knew it since the accept.
+        self->planner.inbound_closed(accepted->address, accepted->key, self->now());
+      }
       if (opened) {
         std::optional<PeerKey> key = dialled_key ? dialled_key : peer.session().remote_public_key();
         self->emit({SwarmEvent::Kind::peer_left, key, peer.remote(), dialled_key.has_value(), error});
         if (self->options.setup.handlers.on_close) self->options.setup.handlers.on_close(peer, error);
       }
-      if (dialled_key) {
+      if (token) {
         // Keep the Peer alive until this handler has returned.
-        if (auto d = self->dialled.find(*dialled_key); d != self->dialled.end() && d->second.get() == &peer) {
-          asio::post(self->io, [keep = std::move(d->second)] {});
+        if (auto d = self->dialled.find(token->key); d != self->dialled.end() && d->second.token == token) {
+          asio::post(self->io, [keep = std::move(d->second.peer)] {});
           self->dialled.erase(d);
         }
-        if (!self->closed) self->planner.dial_ended(*dialled_key, self->now());
+        if (!self->closed && !token->superseded) self->planner.dial_ended(token->key, self->now());
       }
+      self->maybe_close_dht();
       self->reschedule();
     };
     return setup;
@@ -193,7 +239,100 @@ struct State : std::enable_shared_from_this<State> {
 
   void dial(const Dial& d) {
     if (closed || dialled.contains(d.key)) return;
-    dialled[d.key] = connect_tcp(io, ipv4_text(d.address), d.port, make_setup(d.key));
+    auto token = std::make_shared<DialToken>(DialToken{d.key, d.dht, false});
+    if (!d.dht) {
+      dialled[d.key] = DialSlot{connect_tcp(io, ipv4_text(d.address), d.port, make_setup(token)), token};
+      return;
+    }
+    if (!dht) return;
+    dialled[d.key] = DialSlot{nullptr, token};
+    std::weak_ptr<State> weak = weak_from_this();
+    dht->peer().connect(d.key, d.relays, make_setup(token),
+                        [weak, token](TransportResult<std::shared_ptr<Peer>> r, const connect::ConnectInfo&) {
+                          auto self = weak.lock();
+                          if (!self || self->closed || token->superseded) {
+                            if (r) (*r)->stop();
+                            return;
+                          }
+                          auto slot = self->dialled.find(token->key);
+                          bool current = slot != self->dialled.end() && slot->second.token == token;
+                          if (r && current) {
+                            slot->second.peer = *r;
+                            return;
+                          }
+                          if (r) {
+                            (*r)->stop();
+                            return;
+                          }
+                          if (current) self->dialled.erase(slot);
+                          self->planner.dial_ended(token->key, self->now());
+                          self->reschedule();
+                        });
+  }
+
+  // Hyperswarm's duplicate rule (keep_incoming_duplicate, swarm_planner.hpp), applied when
+  // a connection from `key` comes in through the DHT while we have another with that key
+  // (ours, dialled or still dialling, or one it made). Returns whether to keep the new
+  // connection; the existing one is dropped if so.
+  bool keep_accepted(const PeerKey& key) {
+    Peer* existing = nullptr;
+    std::shared_ptr<DialToken> existing_dial;
+    if (auto d = dialled.find(key); d != dialled.end()) {
+      existing = d->second.peer.get();
+      existing_dial = d->second.token;
+    } else {
+      for (auto& [peer, a] : dht_accepted) {
+        if (a.key == key && !peer->closed()) existing = peer;
+      }
+      for (auto& [peer, c] : connections) {
+        if (!c.key && c.proven == key && !peer->closed()) existing = peer;
+      }
+      if (!existing) return true;
+    }
+    bool outdated = false;
+    if (existing) {
+      auto counters = existing->counters();
+      outdated = counters.bytes_down > 0 && counters.bytes_up > 0;
+    }
+    if (!keep_incoming_duplicate(key_pair.public_key, key, outdated)) return false;
+    if (existing_dial) {
+      // Not a failure: the peer's connection replaces ours; the planner waits for it to end.
+      existing_dial->superseded = true;
+      planner.dial_succeeded(key);
+      planner.dial_ended(key, now());
+      auto d = dialled.find(key);
+      asio::post(io, [keep = d->second.peer] {});
+      dialled.erase(d);
+    }
+    if (existing) existing->stop();
+    return true;
+  }
+
+  void on_dht_accept(const std::shared_ptr<Peer>& peer, const connect::ConnectInfo& info) {
+    PeerKey key = info.remote_public_key;
+    if (closed || key == key_pair.public_key || !keep_accepted(key)) {
+      peer->stop();
+      return;
+    }
+    DhtAccepted a;
+    a.key = key;
+    a.address = remote_address(info.remote).value_or(Ipv4{});
+    a.peer = peer;
+    dht_accepted[peer.get()] = a;
+    planner.inbound_opened(a.address);
+    planner.inbound_identified(a.address, key);
+  }
+
+  // After close(): the DhtPeer's sockets go once its connections ended and our topics were
+  // unannounced (or after a bound).
+  void maybe_close_dht() {
+    if (!closed || !dht || !withdrawn) return;
+    size_t alive = dht_accepted.size();
+    for (auto& [key, slot] : dialled) alive += slot.token->dht ? 1 : 0;
+    if (alive == 0) {
+      if (dht_close_timer) dht_close_timer->cancel();
+      dht->peer().close();
+    }
   }
 
   // Runs the planner and sets the timer for its next wakeup.
@@ -213,18 +352,31 @@ struct State : std::enable_shared_from_this<State> {
     });
   }
 
+  // "10.0.0.5:40123" (LAN), "the DHT via 10.0.0.1:49737" (the first relay of a DHT record).
+  static std::string where(const DiscoveredPeer& peer) {
+    if (peer.dht) {
+      std::string text = "the DHT";
+      if (!peer.relays.empty()) text.append(" via ").append(peer.relays.front().to_string());
+      return text;
+    }
+    std::string host = peer.addresses.empty() ? "?" : ipv4_text(peer.addresses.front());
+    return host + ":" + std::to_string(peer.port);
+  }
+
   void on_found(hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
     if (closed) return;
-    std::string where = peer.addresses.empty() ? "?" : ipv4_text(peer.addresses.front());
-    emit({SwarmEvent::Kind::peer_found, peer.key, where + ":" + std::to_string(peer.port), false, std::nullopt});
-    planner.found(topic, peer.key, peer.addresses, peer.port, now());
+    emit({SwarmEvent::Kind::peer_found, peer.key, where(peer), false, std::nullopt});
+    if (peer.dht) {
+      planner.found_dht(topic, peer.key, peer.relays, now());
+    } else {
+      planner.found(topic, peer.key, peer.addresses, peer.port, now());
+    }
     reschedule();
   }
 
   void on_gone(hypercore::ByteSpan topic, const DiscoveredPeer& peer) {
     if (closed) return;
-    std::string where = peer.addresses.empty() ? "?" : ipv4_text(peer.addresses.front());
-    emit({SwarmEvent::Kind::peer_gone, peer.key, where + ":" + std::to_string(peer.port), false, std::nullopt});
+    emit({SwarmEvent::Kind::peer_gone, peer.key, where(peer), false, std::nullopt});
     planner.gone(topic, peer.key);
     reschedule();
   }
@@ -233,12 +385,41 @@ struct State : std::enable_shared_from_this<State> {
     if (closed) return;
     closed = true;
     timer.cancel();
+    if (dht) {
+      std::weak_ptr<State> weak = weak_from_this();
+      dht->withdraw([weak] {
+        auto self = weak.lock();
+        if (!self) return;
+        self->withdrawn = true;
+        self->maybe_close_dht();
+      });
+    }
     if (discovery) discovery->close();
     if (server) server->stop();
+    if (dht) dht->peer().unlisten(key_pair.public_key);
     // Copies: close() may run handlers that erase from these maps.
     std::vector<std::shared_ptr<Peer>> peers;
-    for (auto& [key, peer] : dialled) peers.push_back(peer);
+    for (auto& [key, slot] : dialled) {
+      if (slot.peer) peers.push_back(slot.peer);
+    }
+    for (auto& [raw, a] : dht_accepted) {
+      if (auto p = a.peer.lock()) peers.push_back(p);
+    }
     for (auto& peer : peers) peer->close();
+    // Connects still in progress are dropped; the sockets close once the connections
+    // through them ended, within a bound.
+    for (auto it = dialled.begin(); it != dialled.end();) {
+      it = it->second.peer ? std::next(it) : dialled.erase(it);
+    }
+    if (dht) {
+      dht_close_timer = std::make_unique<asio::steady_timer>(io, std::chrono::seconds(2));
+      std::weak_ptr<State> weak = weak_from_this();
+      dht_close_timer->async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (!ec && self && self->dht) self->dht->peer().close();
+      });
+      maybe_close_dht();
+    }
   }
 };
 
@@ -312,7 +493,7 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
     ServerOptions server_options;
     server_options.host = state->options.host;
     server_options.port = state->options.port;
-    server_options.setup = state->make_setup(std::nullopt);
+    server_options.setup = state->make_setup(nullptr);
     auto server = listen_tcp(io, server_options);
     if (!server) return std::unexpected(Error{errc::io_error, "swarm listener: " + server.error().to_string()});
     state->server = std::move(*server);
@@ -321,9 +502,10 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
 
   std::vector<std::unique_ptr<DiscoverySource>> sources;
   if (use_dht) {
-    // The DHT's UDP server socket takes the TCP listener's port number (the convention of
-    // swarm_dht.cpp: our record's address is both). With an ephemeral port the UDP one may be
-    // taken: listen again on another, a few times.
+    // The DhtPeer's UDP server socket takes the TCP listener's port number (one number to
+    // open in a firewall; TCP serves --peer and LAN peers, UDP the DHT and its UDX
+    // connections). With an ephemeral port the UDP one may be taken: listen again on
+    // another, a few times.
     constexpr int kAttempts = 8;
     for (int attempt = 1;; attempt++) {
       if (auto r = listen(); !r) return std::unexpected(r.error());
@@ -334,6 +516,7 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
       dht_options.port = state->server->port();
       auto dht = open_dht_discovery(io, std::move(dht_options), handlers());
       if (dht) {
+        state->dht = dht->get();
         sources.push_back(std::move(*dht));
         break;
       }
@@ -342,6 +525,15 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
         return std::unexpected(Error{dht.error().code, "swarm DHT: " + dht.error().message});
       }
     }
+    // Reachable by key through HyperDHT's connect protocol, as a Hyperswarm server.
+    state->dht->peer().listen(keys, state->make_setup(nullptr),
+                              [weak](std::shared_ptr<Peer> peer, const connect::ConnectInfo& info) {
+                                if (auto self = weak.lock()) {
+                                  self->on_dht_accept(peer, info);
+                                } else {
+                                  peer->stop();
+                                }
+                              });
   } else if (auto r = listen(); !r) {
     return std::unexpected(r.error());
   }

@@ -1,7 +1,9 @@
 // A Swarm: join topics, find peers for them (LAN mDNS, the HyperDHT, or both, through the
-// DiscoverySource interface), connect to them over TCP with the replication
-// transport, one connection per pair of peers, and replicate every core added to the
-// swarm over every connection. For a bee the topic is its core's discovery key.
+// DiscoverySource interface), connect to them with the replication transport — over TCP
+// to a LAN peer, through HyperDHT's connect protocol over UDX to a DHT peer (as stock
+// Hyperswarm does, so Node Hyperswarm apps are peers too) — one connection per pair of
+// peers, and replicate every core added to the swarm over every connection. For a bee the
+// topic is its core's discovery key.
 //
 //   auto swarm = net::swarm::Swarm::open(loop.context(), options);   // listens on TCP
 //   (*swarm)->add_core(*core);
@@ -12,7 +14,15 @@
 // name the same key. Who dials whom, and the retry backoff, are decided by SwarmPlanner
 // (swarm_planner.hpp, sans-I/O, unit-tested); this class binds it to sockets and timers.
 // Connections we dial are retried with that backoff while discovery still reports the
-// peer; connections peers make to us are theirs to retry.
+// peer; connections peers make to us are theirs to retry. Two connections with one peer
+// that both went through the DHT race (both dialled): Hyperswarm's duplicate rule keeps
+// the one initiated by the larger key unless the other already moved bytes both ways.
+//
+// With the DHT (modes dht, both) the Swarm runs one net::connect::DhtPeer: it listens
+// with key_pair (answers PEER_HANDSHAKEs for it, its self-announcement names our relays),
+// announces each joined topic as Hyperswarm does ({public key, relays}) and connects to a
+// DHT-found peer by its key with its record's relays as hints. TCP stays for LAN peers
+// (and the listener serves `--peer` clients).
 //
 // Ownership: the caller owns the io_context (run on one thread) and the cores, which
 // must outlive the Swarm; the Swarm owns its listener, its discovery socket and its
@@ -44,7 +54,7 @@ inline const std::vector<std::string> kPublicBootstrap = {
 
 enum class DiscoveryMode {
   lan,   // mDNS on the local link only: needs no internet and no bootstrap node
-  dht,   // the HyperDHT only (needs bootstrap nodes; peers are dialled over TCP)
+  dht,   // the HyperDHT only (needs bootstrap nodes; peers are reached by key over UDX)
   both,  // both: a peer found by either layer is dialled (once: the planner dedups by key)
 };
 
@@ -54,7 +64,8 @@ enum class DiscoveryMode {
 // the handshake was done.
 struct SwarmEvent {
   enum class Kind {
-    peer_found,   // discovery reported a peer for a topic (key and addresses set)
+    peer_found,   // discovery reported a peer for a topic (key set; remote: its address, or
+                  // "the DHT via RELAY" for a DHT record)
     peer_gone,    // discovery lost it
     peer_joined,  // a connection is up (TCP connected; the Noise handshake follows)
     peer_left,    // that connection ended (error set unless it closed cleanly)
@@ -62,7 +73,7 @@ struct SwarmEvent {
   };
   Kind kind = Kind::peer_found;
   std::optional<PeerKey> key;
-  std::string remote;      // "10.77.0.2:40123" for connections, "10.77.0.2:PORT" for found
+  std::string remote;      // "10.77.0.2:40123" for connections (UDX for DHT ones), see peer_found
   bool initiator = false;  // we dialled it
   std::optional<TransportError> error;
 };
@@ -76,9 +87,9 @@ struct SwarmOptions {
   std::vector<std::string> bootstrap;
   // Our Noise static key pair (identity). Default: a random one per Swarm.
   std::optional<hypercore::KeyPair> key_pair;
-  // The TCP listener peers dial; its port goes into our announcements. Default any port
-  // on every address (a LAN announcement of 127.0.0.1 would reach nobody). With the DHT,
-  // the DHT's UDP socket binds the same host and port number (swarm_dht.cpp).
+  // The TCP listener LAN peers dial; its port goes into our mDNS announcements. Default any
+  // port on every address (a LAN announcement of 127.0.0.1 would reach nobody). With the
+  // DHT, the DhtPeer's UDP server socket binds the same host and port number.
   std::string host = "0.0.0.0";
   uint16_t port = 0;
   // mDNS interfaces (empty: every multicast-capable one) and port (5353).
@@ -96,9 +107,10 @@ struct SwarmOptions {
 
 class Swarm {
  public:
-  // Listens on TCP and opens discovery at once. Errors: invalid_argument for a mode with
-  // the DHT and no (or a malformed) bootstrap list, io_error when the listener, the DHT's
-  // UDP socket or the mDNS socket cannot be opened (the message names which).
+  // Listens on TCP (and with the DHT on its UDP sockets) and opens discovery at once.
+  // Errors: invalid_argument for a mode with the DHT and no (or a malformed) bootstrap
+  // list, io_error when the listener, the DHT's UDP socket or the mDNS socket cannot be
+  // opened (the message names which).
   static hypercore::Result<std::unique_ptr<Swarm>> open(boost::asio::io_context& io, SwarmOptions options);
 
   virtual ~Swarm() = default;
@@ -109,8 +121,10 @@ class Swarm {
   virtual void leave(hypercore::ByteSpan topic) = 0;
   // Replicates `core` over every connection, the open ones included.
   virtual void add_core(hypercore::Core& core) = 0;
-  // Goodbyes on discovery, stops the listener and closes every connection gracefully
-  // (their on_close handlers follow). Idempotent; nothing is dialled afterwards.
+  // Goodbyes on discovery (mDNS goodbye packets; DHT: our topic records unannounced, as
+  // Hyperswarm's destroy), stops the listener and closes every connection gracefully (their
+  // on_close handlers follow; the DHT's sockets close once its connections ended and the
+  // unannounces did, within 2 s). Idempotent; nothing is dialled afterwards.
   virtual void close() = 0;
 
   virtual uint16_t port() const = 0;  // the TCP listener's

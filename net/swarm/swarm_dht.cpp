@@ -1,17 +1,11 @@
-// DiscoverySource over the HyperDHT (net/dht): a UdpDht node plus HyperDht's client calls,
-// driven by one timer per topic. Also combine_discovery (mode both).
+// DiscoverySource over the HyperDHT: a DhtPeer (net/connect/dht_peer.hpp: a UdpDht node on
+// UDX-capable sockets, with HyperDht's client calls) plus one timer per topic. Also
+// combine_discovery (mode both).
 //
-// Our record and the TCP address. A hyperdht peer record is {public key, relayAddresses},
-// IPv4 UDP addresses that Hyperswarm clients send PEER_HANDSHAKE to (a server lists its own
-// DHT address first when it is reachable, then relay nodes). We write exactly that: one
-// relay address, our own host and the port of our DHT server socket — and bind our TCP
-// listener to the same port number (TCP and UDP ports are separate, so both fit). A bee
-// peer dials TCP at the record's first address; the record stays well-formed and truthful
-// for stock Hyperswarm peers: they send PEER_HANDSHAKE to our UDP socket, which answers
-// UNKNOWN_COMMAND until the UDX stage exists (they then give up on us, as on any
-// unreachable server), and the same record will work for them unchanged once it does.
-// Conversely, a stock Hyperswarm server's record lists relay nodes' UDP addresses: our TCP
-// dial there is refused and the Swarm's planner gives the peer up after its backoff.
+// Our record is Hyperswarm's: {public key, relayAddresses}, the relay addresses being the
+// nodes that hold our self-announcement (DhtPeer::relays), so a Hyperswarm client sends its
+// PEER_HANDSHAKE there and reaches our listen() over UDX; a peer we find is reached the same
+// way (DhtPeer::connect with its record's relays as hints). Nothing here dials TCP.
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +14,7 @@
 #include <random>
 #include <set>
 
+#include "net/connect/dht_peer.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
 #include "net/swarm/swarm_discovery.hpp"
@@ -49,28 +44,30 @@ struct TopicState {
   uint64_t generation = 0;  // per join after a leave: callbacks of an older join are ignored
 };
 
-class DhtDiscovery final : public DiscoverySource {
+class DhtDiscovery final : public DhtDiscoverySource {
  public:
   DhtDiscovery(asio::io_context& io, DhtDiscoveryOptions options, DiscoveryHandlers handlers)
       : io_(io), options_(std::move(options)), handlers_(std::move(handlers)), rng_(std::random_device{}()) {}
   ~DhtDiscovery() override { close(); }
 
-  Result<void> start(std::vector<dht::Ipv4Address> bootstrap) {
-    dht::DhtNodeOptions node_options;
-    node_options.bootstrap = std::move(bootstrap);
-    auto udp = dht::UdpDht::open(io_, options_.host, options_.port, node_options);
-    if (!udp) return std::unexpected(udp.error());
-    udp_ = std::move(*udp);
-    dht_ = std::make_unique<dht::HyperDht>(udp_->node());
+  Result<void> start() {
+    connect::DhtPeerOptions peer_options;
+    peer_options.bootstrap = options_.bootstrap;
+    peer_options.host = options_.host;
+    peer_options.port = options_.port;
+    peer_options.key_pair = options_.key_pair;
     std::weak_ptr<bool> token = alive_;
-    udp_->node().bootstrap(udp_->now(), [this, token] {
+    auto peer = connect::DhtPeer::open(io_, std::move(peer_options), [this, token] {
       if (token.expired() || closed_) return;
       ready_ = true;
       for (auto& [key, topic] : topics_) schedule(topic);
     });
-    udp_->reschedule();
+    if (!peer) return std::unexpected(peer.error());
+    peer_ = std::move(*peer);
     return {};
   }
+
+  connect::DhtPeer& peer() override { return *peer_; }
 
   Result<void> join(hypercore::ByteSpan topic, JoinOptions options) override {
     if (closed_) return hypercore::fail(errc::closed, "discovery is closed");
@@ -105,8 +102,9 @@ class DhtDiscovery final : public DiscoverySource {
     // Best effort: the nodes that still list us drop the record (the reference's
     // lookupAndUnannounce); without it the record expires in 13-27 min.
     if (it->second.options.announce && ready_) {
-      dht_->unannounce(it->second.target, options_.key_pair, [](const dht::QueryResult&) {}, udp_->now());
-      udp_->reschedule();
+      peer_->hyperdht().unannounce(it->second.target, options_.key_pair, [](const dht::QueryResult&) {},
+                                   peer_->udp().now());
+      peer_->udp().reschedule();
     }
     topics_.erase(it);
   }
@@ -116,7 +114,34 @@ class DhtDiscovery final : public DiscoverySource {
     closed_ = true;
     for (auto& [key, topic] : topics_) topic.timer->cancel();
     // Not unannounced: the loop may stop right after close(); records expire on their own.
-    if (udp_) udp_->close();
+    // The DhtPeer stays: connections made through it may outlive discovery.
+  }
+
+  void withdraw(std::function<void()> done) override {
+    if (closed_ || !ready_) {
+      close();
+      if (done) done();
+      return;
+    }
+    close();
+    // As Hyperswarm's destroy(): a record left behind would send peers to a key nobody
+    // answers for until it expires (13-27 min), each of their dials timing out.
+    auto pending = std::make_shared<size_t>(0);
+    auto finished = std::make_shared<std::function<void()>>(std::move(done));
+    for (auto& [key, topic] : topics_) {
+      if (!topic.announced) continue;
+      ++*pending;
+      peer_->hyperdht().unannounce(topic.target, options_.key_pair,
+                                   [pending, finished](const dht::QueryResult&) {
+                                     if (--*pending == 0 && *finished) (*finished)();
+                                   },
+                                   peer_->udp().now());
+    }
+    if (*pending == 0) {
+      if (*finished) (*finished)();
+      return;
+    }
+    peer_->udp().reschedule();
   }
 
  private:
@@ -139,12 +164,6 @@ class DhtDiscovery final : public DiscoverySource {
     });
   }
 
-  std::optional<Ipv4> our_host() const {
-    if (options_.announce_host) return options_.announce_host;
-    if (auto host = dht::Ipv4Address::parse_host(options_.host); host && *host != Ipv4{0, 0, 0, 0}) return *host;
-    return udp_->node().nat().host();
-  }
-
   // Calls `f(topic)` if the topic is still joined under the same generation.
   template <class F>
   auto guarded(const TopicState& t, F f) {
@@ -160,15 +179,15 @@ class DhtDiscovery final : public DiscoverySource {
   }
 
   void announce(TopicState& t) {
-    auto host = our_host();
-    if (!host) {
-      // Nobody has told us our address yet (no bootstrap reply): try again shortly.
-      t.next_announce = Steady::now() + std::chrono::seconds(2);
+    auto relays = peer_->relays(options_.key_pair.public_key);
+    if (relays.empty()) {
+      // Our listen() has not announced itself yet (or nobody listens): Hyperswarm announces
+      // a topic once its server knows its relays. Try again shortly.
+      t.next_announce = Steady::now() + std::chrono::milliseconds(500);
       return;
     }
     t.announcing = true;
-    dht::Ipv4Address self{*host, udp_->server_port()};
-    dht_->announce(t.target, options_.key_pair, {self}, guarded(t, [this](TopicState& topic, const dht::QueryResult& r) {
+    auto on_done = guarded(t, [this](TopicState& topic, const dht::QueryResult& r) {
       topic.announcing = false;
       if (r.ok && r.commits_ok > 0) {
         topic.announced = true;
@@ -183,8 +202,9 @@ class DhtDiscovery final : public DiscoverySource {
       }
       if (!topic.options.announce) topic.next_announce = Steady::time_point::max();
       schedule(topic);
-    }), udp_->now());
-    udp_->reschedule();
+    });
+    peer_->hyperdht().announce(t.target, options_.key_pair, std::move(relays), on_done, peer_->udp().now());
+    peer_->udp().reschedule();
   }
 
   void lookup(TopicState& t) {
@@ -192,23 +212,20 @@ class DhtDiscovery final : public DiscoverySource {
     auto seen = std::make_shared<std::set<PeerKey>>();
     auto on_peers = guarded(t, [this, seen](TopicState& topic, const dht::PeerReply& reply) {
       for (const auto& record : reply.peers) {
-        if (record.public_key == options_.key_pair.public_key || record.relay_addresses.empty()) continue;
+        if (record.public_key == options_.key_pair.public_key) continue;
         DiscoveredPeer peer;
         peer.key = record.public_key;
-        peer.port = record.relay_addresses.front().port;
-        for (const auto& a : record.relay_addresses) {
-          if (a.port == peer.port) peer.addresses.push_back(a.host);
-        }
+        peer.dht = true;
+        peer.relays = record.relay_addresses;
         seen->insert(peer.key);
         auto it = topic.found.find(peer.key);
-        bool changed = it == topic.found.end() || it->second.port != peer.port ||
-                       it->second.addresses != peer.addresses;
+        bool changed = it == topic.found.end() || it->second.relays != peer.relays;
         if (!changed) continue;
         topic.found[peer.key] = peer;
         if (handlers_.found) handlers_.found(hypercore::ByteSpan(topic.target.data(), topic.target.size()), peer);
       }
     });
-    dht_->lookup(t.target, [on_peers](const dht::PeerReply& r) { on_peers(r); },
+    peer_->hyperdht().lookup(t.target, [on_peers](const dht::PeerReply& r) { on_peers(r); },
                  guarded(t, [this, seen](TopicState& topic, const dht::QueryResult& r) {
                    topic.looking = false;
                    // A complete lookup that no longer lists a peer: it left (or its record expired).
@@ -234,16 +251,15 @@ class DhtDiscovery final : public DiscoverySource {
                    if (!topic.options.lookup) topic.next_lookup = Steady::time_point::max();
                    schedule(topic);
                  }),
-                 udp_->now());
-    udp_->reschedule();
+                 peer_->udp().now());
+    peer_->udp().reschedule();
   }
 
   asio::io_context& io_;
   DhtDiscoveryOptions options_;
   DiscoveryHandlers handlers_;
   std::mt19937_64 rng_;
-  std::unique_ptr<dht::UdpDht> udp_;
-  std::unique_ptr<dht::HyperDht> dht_;  // after udp_: destroyed first, it borrows the node
+  std::unique_ptr<connect::DhtPeer> peer_;
   std::map<std::string, TopicState> topics_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t generations_ = 0;
@@ -274,21 +290,22 @@ class CombinedDiscovery final : public DiscoverySource {
 
 }  // namespace
 
-Result<std::unique_ptr<DiscoverySource>> open_dht_discovery(asio::io_context& io, DhtDiscoveryOptions options,
-                                                             DiscoveryHandlers handlers) {
+Result<std::unique_ptr<DhtDiscoverySource>> open_dht_discovery(asio::io_context& io, DhtDiscoveryOptions options,
+                                                                DiscoveryHandlers handlers) {
   if (options.bootstrap.empty()) {
     return hypercore::fail(errc::invalid_argument, "the DHT needs at least one bootstrap node");
   }
-  std::vector<dht::Ipv4Address> bootstrap;
   for (const auto& b : options.bootstrap) {
     auto a = dht::Ipv4Address::parse(b);
     if (!a || a->port == 0) {
       return hypercore::fail(errc::invalid_argument, "bootstrap node '" + b + "' is not IPV4:PORT");
     }
-    bootstrap.push_back(*a);
+  }
+  if (!dht::Ipv4Address::parse_host(options.host)) {
+    return hypercore::fail(errc::invalid_argument, "the DHT binds an IPv4 address, got '" + options.host + "'");
   }
   auto discovery = std::make_unique<DhtDiscovery>(io, std::move(options), std::move(handlers));
-  if (auto r = discovery->start(std::move(bootstrap)); !r) return std::unexpected(r.error());
+  if (auto r = discovery->start(); !r) return std::unexpected(r.error());
   return discovery;
 }
 

@@ -1,11 +1,13 @@
 // Where a Swarm finds peers: a discovery source announces and looks up topics and reports
-// peers as (Noise public key, addresses, port). Two implementations: LAN discovery over
-// mDNS / DNS-SD (net/mdns, docs/protocol/mdns.md; swarm_mdns.cpp) and the HyperDHT
-// (net/dht; swarm_dht.cpp, docs/protocol/dht.md "Swarm discovery over the DHT"); a third
-// combines sources (mode both).
+// peers by their Noise public key and how to reach them. Two implementations: LAN discovery
+// over mDNS / DNS-SD (net/mdns, docs/protocol/mdns.md; swarm_mdns.cpp), whose peers accept
+// TCP at an address and port, and the HyperDHT (net/dht + net/connect; swarm_dht.cpp,
+// docs/protocol/dht.md "Swarm discovery over the DHT"), whose peers are reached by key
+// through HyperDHT's connect protocol over UDX (DhtPeer::connect with the record's relay
+// addresses); a third combines sources (mode both).
 //
-// Also usable on its own: `bee query --swarm` browses with it for the first peer of a key
-// and then connects as with --peer.
+// Also usable on its own: `bee query|clone --swarm` look up with it and connect to the
+// first peer found (over TCP for a LAN peer, through the DHT source's DhtPeer for a DHT one).
 //
 // Thread-safety: the io_context's thread only (handlers run on it). The io_context must
 // outlive the source.
@@ -20,11 +22,16 @@
 
 #include "hypercore/crypto.hpp"
 #include "hypercore/error.hpp"
+#include "net/dht/address.hpp"
 #include "net/mdns/mdns_node.hpp"
 #include "net/swarm/swarm_planner.hpp"
 
 namespace boost::asio {
 class io_context;
+}
+
+namespace net::connect {
+class DhtPeer;
 }
 
 namespace net::swarm {
@@ -36,8 +43,13 @@ struct JoinOptions {
 
 struct DiscoveredPeer {
   PeerKey key{};                // the peer's Noise static public key
-  std::vector<Ipv4> addresses;  // never empty in `found`
-  uint16_t port = 0;            // where it accepts connections
+  // LAN (mDNS): where it accepts TCP connections (addresses never empty, port set).
+  std::vector<Ipv4> addresses;
+  uint16_t port = 0;
+  // DHT: found in a topic's record, reached by key through DhtPeer::connect with the
+  // record's relay addresses as hints (may be empty: FIND_PEER finds its relays).
+  bool dht = false;
+  std::vector<dht::Ipv4Address> relays;
 };
 
 struct DiscoveryHandlers {
@@ -74,28 +86,26 @@ hypercore::Result<std::unique_ptr<DiscoverySource>> open_mdns_discovery(boost::a
                                                                          MdnsDiscoveryOptions options,
                                                                          DiscoveryHandlers handlers);
 
-// The HyperDHT source (swarm_dht.cpp). It runs its own dht-rpc node (UDP, ephemeral
-// client unless the node proves reachable, like the reference's adaptive mode) and the
-// hyperdht client on it. join(topic) with announce: a signed ANNOUNCE of the record
-// {key_pair.public_key, [our address]} to the ≤ 20 closest nodes of the topic, renewed
-// every `reannounce` (+ jitter); with lookup: LOOKUP queries, repeated quickly while they
-// find nothing and every `relookup` afterwards. A peer found is reported with its record's
-// first relay address: by our convention (docs/protocol/dht.md) a bee peer's TCP listener
-// has the same port number as its DHT UDP socket, the address in its record. A peer absent
-// from a complete later lookup is reported gone. Topics must be 32 bytes.
+// The HyperDHT source (swarm_dht.cpp), on a DhtPeer of its own (net/connect/dht_peer.hpp:
+// a dht-rpc node on two UDX-capable UDP sockets, ephemeral unless it proves reachable).
+// join(topic) with announce: as Hyperswarm, a signed ANNOUNCE of the record {key_pair's
+// public key, relay addresses = DhtPeer::relays(public key)} to the <= 20 closest nodes of
+// the topic, renewed every `reannounce` (+ jitter) — so the owner must have called
+// peer().listen(key_pair, ...) (the announce waits until that listen's own announcement
+// named its relays); with lookup: LOOKUP queries, repeated quickly while they find nothing
+// and every `relookup` afterwards. A peer found is reported with dht = true and its
+// record's relay addresses; connect to it with peer().connect(key, relays, ...). A peer
+// absent from a complete later lookup is reported gone. Topics must be 32 bytes.
 struct DhtDiscoveryOptions {
   // Bootstrap nodes, "a.b.c.d:port" or "a.b.c.d@name:port" (the IP is used). Required:
   // open fails with invalid_argument when empty or malformed.
   std::vector<std::string> bootstrap;
-  // Our identity: records carry its public key and are signed with it.
+  // Our identity: the DhtPeer's (connections it makes prove it), records carry its public
+  // key and are signed with it.
   hypercore::KeyPair key_pair = hypercore::KeyPair::random();
-  // Where the UDP sockets bind; the server socket on `port` (0: any). With announce, `port`
-  // must be the TCP listener's (the convention above).
+  // Where the DhtPeer's UDP sockets bind; the server socket on `port` (0: any).
   std::string host = "0.0.0.0";
   uint16_t port = 0;
-  // The host written into our records. Default: `host` unless it is 0.0.0.0, else the
-  // address the DHT nodes see us at (their `to` field), once known.
-  std::optional<Ipv4> announce_host;
   // The reference's timings (Hyperswarm): re-announce every 10 min plus up to 2 min of
   // jitter (records live 13-27 min at the storing nodes). Lookups: after `lookup_retry`
   // (doubling up to `lookup_retry_max`) while nothing is found, then every `relookup`.
@@ -106,11 +116,22 @@ struct DhtDiscoveryOptions {
   std::chrono::milliseconds relookup{10 * 60 * 1000};
 };
 
+class DhtDiscoverySource : public DiscoverySource {
+ public:
+  // The DhtPeer discovery runs on: listen() on it to be reachable (and announceable),
+  // connect() on it to reach a peer found. close() stops discovery only; the DhtPeer (and
+  // the connections it carries) lives until the source is destroyed or peer().close().
+  virtual connect::DhtPeer& peer() = 0;
+  // close(), and first the unannounce of every topic announced (best effort, as Hyperswarm
+  // does when it is destroyed): `done` runs once those queries ended (at once if none).
+  virtual void withdraw(std::function<void()> done) = 0;
+};
+
 // Binds the UDP sockets and starts bootstrapping at once (errors: invalid_argument for the
 // bootstrap list or host, io_error when a socket cannot be bound).
-hypercore::Result<std::unique_ptr<DiscoverySource>> open_dht_discovery(boost::asio::io_context& io,
-                                                                        DhtDiscoveryOptions options,
-                                                                        DiscoveryHandlers handlers);
+hypercore::Result<std::unique_ptr<DhtDiscoverySource>> open_dht_discovery(boost::asio::io_context& io,
+                                                                           DhtDiscoveryOptions options,
+                                                                           DiscoveryHandlers handlers);
 
 // One source made of several (mode both): join/leave/close go to each in order; join fails
 // with the first failure.

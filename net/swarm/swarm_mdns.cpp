@@ -58,7 +58,11 @@ class MdnsDiscovery final : public DiscoverySource {
 
  private:
   static DiscoveredPeer to_peer(const mdns::PeerInfo& info) {
-    return DiscoveredPeer{info.public_key, info.ipv4, info.port};
+    DiscoveredPeer peer;
+    peer.key = info.public_key;
+    peer.addresses = info.ipv4;
+    peer.port = info.port;
+    return peer;
   }
 
   DiscoveryHandlers handlers_;

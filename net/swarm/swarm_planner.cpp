@@ -24,20 +24,35 @@ bool SwarmPlanner::dials_first(const PeerKey& remote) const {
   return !options_.announcing || options_.local_key < remote;
 }
 
-void SwarmPlanner::found(hypercore::ByteSpan topic, const PeerKey& key, std::vector<Ipv4> addresses, uint16_t port,
-                         Time now) {
-  if (key == options_.local_key || addresses.empty() || port == 0) return;
+SwarmPlanner::PeerState* SwarmPlanner::upsert(hypercore::ByteSpan topic, const PeerKey& key, Time now) {
+  if (key == options_.local_key) return nullptr;
   auto [it, inserted] = peers_.try_emplace(key);
   PeerState& peer = it->second;
   peer.topics.insert(topic_key(topic));
-  peer.addresses = std::move(addresses);
-  peer.port = port;
   if (inserted) {
     peer.due = dials_first(key) ? now : now + options_.dial_grace;
   } else if (peer.state == State::given_up) {
     peer.state = State::waiting;
     peer.failures = 0;
     peer.due = now;
+  }
+  return &peer;
+}
+
+void SwarmPlanner::found(hypercore::ByteSpan topic, const PeerKey& key, std::vector<Ipv4> addresses, uint16_t port,
+                         Time now) {
+  if (addresses.empty() || port == 0) return;
+  if (PeerState* peer = upsert(topic, key, now)) {
+    peer->addresses = std::move(addresses);
+    peer->port = port;
+  }
+}
+
+void SwarmPlanner::found_dht(hypercore::ByteSpan topic, const PeerKey& key, std::vector<dht::Ipv4Address> relays,
+                             Time now) {
+  if (PeerState* peer = upsert(topic, key, now)) {
+    peer->dht = true;
+    peer->relays = std::move(relays);
   }
 }
 
@@ -130,7 +145,17 @@ Time SwarmPlanner::poll(Time now, std::vector<Dial>& dials) {
     }
     peer.state = State::dialing;
     peer.dials++;
-    dials.push_back(Dial{key, peer.addresses.front(), peer.port, peer.failures + 1});
+    Dial dial;
+    dial.key = key;
+    dial.attempt = peer.failures + 1;
+    if (!peer.addresses.empty()) {
+      dial.address = peer.addresses.front();
+      dial.port = peer.port;
+    } else {
+      dial.dht = true;
+      dial.relays = peer.relays;
+    }
+    dials.push_back(std::move(dial));
   }
   return next;
 }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "hypercore/bytes.hpp"
+#include "net/dht/address.hpp"
 
 namespace net::swarm {
 
@@ -69,10 +70,25 @@ struct PlannerOptions {
 
 struct Dial {
   PeerKey key{};
+  // TCP (a LAN peer): address:port. DHT (found only there): through HyperDHT's connect
+  // protocol by key, the record's relay addresses as hints.
   Ipv4 address{};
   uint16_t port = 0;
+  bool dht = false;
+  std::vector<dht::Ipv4Address> relays;
   unsigned attempt = 1;  // 1 for the first dial, 2 for the first retry, ...
 };
+
+// Hyperswarm's duplicate rule (../shared/spec/dht.md §3.8; hyperswarm 4.17.2's
+// _handleServerConnection): a connection `remote` initiated to us comes in while another
+// with `remote` exists (ours, dialled or still dialling, or an earlier one of its own).
+// Keep the new one (and drop the existing) if the existing one already moved bytes both
+// ways (the peer lost it and reconnects) or if the initiator of the new one, `remote`, has
+// the larger key; else drop the new one. Both ends compare the same two keys, so they keep
+// the same connection.
+inline bool keep_incoming_duplicate(const PeerKey& local, const PeerKey& remote, bool existing_moved_both_ways) {
+  return existing_moved_both_ways || remote > local;
+}
 
 class SwarmPlanner {
  public:
@@ -84,6 +100,9 @@ class SwarmPlanner {
   // changed). A peer found on several topics is still one peer, dialled once. A peer that
   // was given up gets a fresh budget.
   void found(hypercore::ByteSpan topic, const PeerKey& key, std::vector<Ipv4> addresses, uint16_t port, Time now);
+  // The same for a peer found on the DHT: reached by key (relays: its record's relay
+  // addresses). A peer also known at a TCP address is dialled there.
+  void found_dht(hypercore::ByteSpan topic, const PeerKey& key, std::vector<dht::Ipv4Address> relays, Time now);
   // Discovery lost `key` for `topic`. Once no topic leads to it, it is not dialled again;
   // a live connection is left alone (it ends on its own terms).
   void gone(hypercore::ByteSpan topic, const PeerKey& key);
@@ -99,7 +118,8 @@ class SwarmPlanner {
   // Inbound connections (see the header comment). opened: a peer connected to us from
   // `address`, its handshake not done yet. identified: that connection's handshake proved
   // `key`; from now on it is matched by the key alone. closed: it ended; `key` is what it
-  // was identified as (nullopt if it never was).
+  // was identified as (nullopt if it never was). A connection accepted through the DHT is
+  // identified from the start (Noise IK named the key): opened then identified at once.
   void inbound_opened(const Ipv4& address);
   void inbound_identified(const Ipv4& address, const PeerKey& key);
   void inbound_closed(const Ipv4& address, const std::optional<PeerKey>& key, Time now);
@@ -121,11 +141,14 @@ class SwarmPlanner {
     std::set<std::string> topics;
     std::vector<Ipv4> addresses;
     uint16_t port = 0;
+    bool dht = false;
+    std::vector<dht::Ipv4Address> relays;
     State state = State::waiting;
     Time due{0};
     unsigned failures = 0;
     unsigned dials = 0;
   };
+  PeerState* upsert(hypercore::ByteSpan topic, const PeerKey& key, Time now);
   bool has_unidentified_inbound_from(const PeerState& peer) const;
   Time backoff(unsigned failures) const;
 

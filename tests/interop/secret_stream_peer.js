@@ -5,6 +5,9 @@
 // tests/net/secret_stream_interop_test.cpp.
 //
 // usage: node secret_stream_peer.js initiator|responder [static-seed-hex]
+//        node secret_stream_peer.js initiator|responder --handshake tx:rx:hash:publicKey:remotePublicKey
+//   (hex; the second form skips Noise XX, as hyperdht does after its Noise IK: secret-stream's
+//   `handshake` option, so only the id + header frames and encrypted frames flow)
 //
 // stdin/stdout carry the raw (framed, encrypted) byte stream. After the handshake the peer
 // sends one message: the JSON {publicKey, remotePublicKey, handshakeHash} (hex), so the
@@ -22,7 +25,13 @@ if (role !== 'initiator' && role !== 'responder') {
   process.stderr.write('usage: secret_stream_peer.js initiator|responder [seed-hex]\n')
   process.exit(1)
 }
-const seed = process.argv[3] ? b4a.from(process.argv[3], 'hex') : null
+const keyed = process.argv[3] === '--handshake'
+const seed = process.argv[3] && !keyed ? b4a.from(process.argv[3], 'hex') : null
+let handshake = null
+if (keyed) {
+  const [tx, rx, hash, publicKey, remotePublicKey] = (process.argv[4] || '').split(':').map((h) => b4a.from(h, 'hex'))
+  handshake = { tx, rx, hash, publicKey, remotePublicKey }
+}
 
 const raw = new Duplex({
   write (data, cb) {
@@ -36,7 +45,7 @@ process.stdin.on('data', (data) => raw.push(data))
 process.stdin.on('end', () => raw.push(null))
 
 const keyPair = seed ? NoiseSecretStream.keyPair(seed) : undefined
-const stream = new NoiseSecretStream(role === 'initiator', raw, { keyPair })
+const stream = new NoiseSecretStream(role === 'initiator', raw, handshake ? { handshake } : { keyPair })
 
 stream.on('connect', () => {
   const info = {

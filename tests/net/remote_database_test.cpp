@@ -27,6 +27,7 @@
 #include "net/dht/udp_dht.hpp"
 #include "net/transport/event_loop.hpp"
 #include "net/remote/remote_database.hpp"
+#include "tests/net/local_dht_node.hpp"
 #include "tests/support/expect_errc.hpp"
 #include "tests/support/private_netns.hpp"
 
@@ -427,18 +428,7 @@ struct BootstrapNode {
   std::thread thread;
 
   BootstrapNode() {
-    // The id is H(host:port): take a free port first, then bind the node there.
-    for (int attempt = 0; attempt < 5 && !udp; attempt++) {
-      auto probe = net::dht::UdpDht::open(loop, "127.0.0.1", 0, {});
-      if (!probe) continue;
-      uint16_t port = (*probe)->server_port();
-      (*probe)->close();
-      probe->reset();
-      net::dht::DhtNodeOptions options;
-      options.ephemeral = false;
-      options.known_address = net::dht::Ipv4Address{{127, 0, 0, 1}, port};
-      if (auto opened = net::dht::UdpDht::open(loop, "127.0.0.1", port, options)) udp = std::move(*opened);
-    }
+    udp = net_test::open_persistent_node(loop);
     EXPECT_TRUE(udp) << "no bootstrap node";
     if (!udp) return;
     dht = std::make_unique<net::dht::HyperDht>(udp->node());
@@ -456,8 +446,8 @@ struct BootstrapNode {
 };
 
 // Found by the key alone on the DHT: the server announces through a bootstrap node of our
-// own on loopback (its TCP port is its DHT port: docs/protocol/dht.md), the reader looks
-// the key up there.
+// own on loopback, the reader looks the key up there and connects to the server by its key
+// through that node (HyperDHT's connect protocol over UDX: docs/protocol/dht.md).
 TEST(RemoteDatabase, FoundByKeyOnTheDhtThroughABootstrapNode) {
   BootstrapNode boot;
   ASSERT_TRUE(boot.udp);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <chrono>
 #include <cstring>
@@ -216,7 +217,60 @@ void run_against_node(bool we_initiate) {
   EXPECT_FALSE(stream.is_dead());
 }
 
+// Keyed by a handshake done elsewhere (SecretStreamOptions::handshake; Node's `handshake`
+// option, what hyperdht uses after Noise IK): both ends get the two halves of one
+// handshake's keys, no Noise XX runs.
+void run_keyed_against_node(bool we_initiate) {
+  auto a = hypercore::KeyPair::random();
+  auto b = hypercore::KeyPair::random();
+  EstablishedHandshake ours, theirs;
+  randombytes_buf(ours.tx.data(), ours.tx.size());
+  randombytes_buf(ours.rx.data(), ours.rx.size());
+  randombytes_buf(ours.hash.data(), ours.hash.size());
+  ours.public_key = a.public_key;
+  ours.remote_public_key = b.public_key;
+  theirs = {ours.rx, ours.tx, ours.hash, b.public_key, a.public_key};
+  std::string spec = to_hex(theirs.tx) + ":" + to_hex(theirs.rx) + ":" + to_hex(theirs.hash) + ":" +
+                     to_hex(theirs.public_key) + ":" + to_hex(theirs.remote_public_key);
+  NodePeer node({we_initiate ? "responder" : "initiator", "--handshake", spec});
+  ASSERT_EQ(node.error(), "");
+
+  SecretStreamOptions options;
+  options.handshake = ours;
+  SecretStream stream(we_initiate, options);
+  std::optional<HandshakeDone> handshake;
+  std::vector<Bytes> received;
+  auto on_event = [&](StreamEvent& e) {
+    if (auto* h = std::get_if<HandshakeDone>(&e)) handshake = *h;
+    if (auto* m = std::get_if<MessageReceived>(&e)) received.push_back(std::move(m->message));
+    if (auto* f = std::get_if<StreamFailed>(&e)) ADD_FAILURE() << f->error.to_string();
+  };
+  ASSERT_TRUE(stream.send(hypercore::to_bytes("before")));  // queued behind our header at once
+  ASSERT_TRUE(node.pump(stream, on_event, [&] { return received.size() >= 2; }, std::chrono::seconds(30)))
+      << "node stderr: " << node.stderr_text();
+  ASSERT_TRUE(handshake);
+  EXPECT_EQ(handshake->remote_public_key, b.public_key);
+  std::string info(received[0].begin(), received[0].end());
+  EXPECT_EQ(json_field(info, "handshakeHash"), to_hex(ours.hash));
+  EXPECT_EQ(json_field(info, "publicKey"), to_hex(b.public_key));
+  EXPECT_EQ(json_field(info, "remotePublicKey"), to_hex(a.public_key));
+  EXPECT_EQ(received[1], inverted(hypercore::to_bytes("before")));
+  std::vector<Bytes> sent;
+  for (int k = 1; k <= 50; k++) {
+    Bytes m(static_cast<size_t>(k * 37), static_cast<uint8_t>(k));
+    ASSERT_TRUE(stream.send(m));
+    sent.push_back(std::move(m));
+  }
+  ASSERT_TRUE(node.pump(stream, on_event, [&] { return received.size() >= 2 + sent.size(); },
+                        std::chrono::seconds(30)))
+      << "node stderr: " << node.stderr_text();
+  for (size_t i = 0; i < sent.size(); i++) EXPECT_EQ(received[2 + i], inverted(sent[i])) << i;
+  EXPECT_FALSE(stream.is_dead());
+}
+
 }  // namespace
 
+TEST(SecretStreamInterop, KeyedWeInitiate) { run_keyed_against_node(true); }
+TEST(SecretStreamInterop, KeyedNodeInitiates) { run_keyed_against_node(false); }
 TEST(SecretStreamInterop, WeInitiateNodeResponds) { run_against_node(true); }
 TEST(SecretStreamInterop, NodeInitiatesWeRespond) { run_against_node(false); }

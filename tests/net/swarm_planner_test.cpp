@@ -232,3 +232,51 @@ TEST(SwarmPlanner, UnidentifiedInboundCloseDelaysThePeersAtItsAddress) {
   EXPECT_TRUE(poll_at(b, 4999ms).empty());
   EXPECT_EQ(poll_at(b, 5s).size(), 1u);
 }
+
+// A peer found on the DHT is dialled by key with its record's relays; one also found on
+// the LAN is dialled over TCP; a DHT connection it made to us holds our dial back.
+TEST(SwarmPlanner, DhtPeersAreDialledByKeyWithTheirRelays) {
+  PeerKey local = key_of(1), remote = key_of(2), other = key_of(3);
+  SwarmPlanner p(options_for(local, false));
+  std::vector<net::dht::Ipv4Address> relays{*net::dht::Ipv4Address::parse("10.0.0.1:49737")};
+  p.found_dht(kTopic1, remote, relays, 0ms);
+  auto dials = poll_at(p, 0ms);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_TRUE(dials[0].dht);
+  EXPECT_EQ(dials[0].relays, relays);
+  EXPECT_EQ(dials[0].port, 0);
+
+  // No relays in the record: still dialled (the connect finds them with FIND_PEER).
+  p.found_dht(kTopic1, other, {}, 0ms);
+  p.found(kTopic2, other, {kAddrB}, 4000, 0ms);
+  dials = poll_at(p, 0ms);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_FALSE(dials[0].dht);
+  EXPECT_EQ(dials[0].port, 4000);
+
+  // The failed DHT dial backs off; a connection from that key accepted meanwhile holds
+  // the retry back until it ends.
+  p.dial_ended(remote, 0ms);
+  EXPECT_EQ(p.failures(remote), 1u);
+  const Ipv4 udx_source{10, 0, 0, 9};
+  p.inbound_opened(udx_source);
+  p.inbound_identified(udx_source, remote);
+  EXPECT_TRUE(poll_at(p, 60s).empty());
+  p.inbound_closed(udx_source, remote, 60s);
+  dials = poll_at(p, 60s + PlannerOptions{}.dial_grace);
+  ASSERT_EQ(dials.size(), 1u);
+  EXPECT_TRUE(dials[0].dht);
+}
+
+// Hyperswarm's duplicate rule: both ends keep the connection the larger key initiated,
+// unless the existing one already moved bytes both ways.
+TEST(SwarmPlanner, DuplicateRuleKeepsTheLargerKeysConnectionOnBothSides) {
+  PeerKey small = key_of(1), large = key_of(2);
+  // Both dialled: at `large`, the new one is `small`'s: dropped (its own dial stays); at
+  // `small`, the new one is `large`'s: kept (its own dial goes). Both keep large -> small.
+  EXPECT_FALSE(keep_incoming_duplicate(large, small, false));
+  EXPECT_TRUE(keep_incoming_duplicate(small, large, false));
+  // An existing connection that moved bytes both ways is outdated: the peer reconnects.
+  EXPECT_TRUE(keep_incoming_duplicate(large, small, true));
+  EXPECT_TRUE(keep_incoming_duplicate(small, large, true));
+}

@@ -1,0 +1,638 @@
+#include "net/connect/dht_peer.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "net/connect/holepunch_rounds.hpp"
+#include "net/connect/internal/punch_driver.hpp"
+#include "net/connect/server_handshake.hpp"
+#include "net/dht/hyperdht.hpp"
+#include "net/dht/udp_dht.hpp"
+#include "net/transport/internal/session_driver.hpp"
+#include "net/udx/internal/udx_byte_stream.hpp"
+#include "net/udx/udx_socket.hpp"
+
+namespace net::connect {
+
+namespace asio = boost::asio;
+using dht::Ipv4Address;
+using dht::Socket;
+using hypercore::errc;
+
+namespace {
+
+// How long a relayed connect waits for its PING to the server's address before it starts the
+// holepunch rounds (see start_client_punch). A PING on a LAN or loopback answers in
+// milliseconds; behind NATs it never does, and the punch then starts this much later.
+constexpr std::chrono::milliseconds kPunchAfter{1000};
+
+udx::Address to_udx(const Ipv4Address& a) { return udx::Address::v4(a.host[0], a.host[1], a.host[2], a.host[3], a.port); }
+
+hypercore::Hash target_of(const hypercore::PublicKey& key) { return hypercore::blake2b({key}); }
+
+// The IPv4 addresses a peer on another host may reach us at: the bound host, or every up
+// interface when bound to 0.0.0.0 (server.js shares its local addresses the same way).
+std::vector<Ipv4Address> local_addresses(const std::string& bound_host, uint16_t port) {
+  std::vector<Ipv4Address> out;
+  if (auto host = Ipv4Address::parse_host(bound_host); host && *host != std::array<uint8_t, 4>{0, 0, 0, 0}) {
+    out.push_back(Ipv4Address{*host, port});
+    return out;
+  }
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    Ipv4Address a;
+    std::memcpy(a.host.data(), &sin->sin_addr, 4);
+    a.port = port;
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+std::unexpected<TransportError> connect_error(std::string why) {
+  return std::unexpected(TransportError{TransportErrc::connect_failed, std::move(why)});
+}
+
+}  // namespace
+
+struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
+  struct Listening {
+    hypercore::KeyPair key_pair;
+    std::unique_ptr<ServerHandshakes> handshakes;
+    PeerSetup setup;
+    AcceptHandler on_accept;
+    std::vector<Ipv4Address> relays;
+    std::vector<RelayInfo> relay_infos;  // every node relaying for us, with us as it saw us
+    std::map<uint64_t, std::shared_ptr<detail::PunchDriver>> punches;  // by holepunch id = stream id
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+
+  struct Attempt {
+    hypercore::PublicKey remote{};
+    std::unique_ptr<ClientHandshake> handshake;
+    uint32_t local_id = 0;
+    Socket socket = Socket::client;
+    std::set<Ipv4Address> asked;
+    size_t pending = 0;
+    bool lookup_done = false;
+    bool finished = false;
+    std::string last_failure;
+    PeerSetup setup;
+    ConnectHandler done;
+    std::chrono::steady_clock::time_point started;
+    std::unique_ptr<asio::steady_timer> timer;
+    std::shared_ptr<detail::PunchDriver> punch;
+    // While punching: the handshake's outcome, for the direct attempt racing the punch.
+    std::optional<ClientConnect> relayed;
+    bool direct_pending = false;
+    std::optional<TransportError> punch_failure;  // held until the direct attempt failed too
+    std::unique_ptr<asio::steady_timer> punch_delay;  // the punch waits for the PING a while
+  };
+
+  Impl(asio::io_context& io, DhtPeerOptions options) : io(io), options(std::move(options)) {}
+
+  asio::io_context& io;
+  DhtPeerOptions options;
+  hypercore::KeyPair key_pair;
+  std::shared_ptr<udx::UdxSocket> server_socket, client_socket;
+  std::unique_ptr<dht::UdpDht> udp;
+  std::unique_ptr<dht::HyperDht> hyper;
+  std::map<hypercore::PublicKey, Listening> listening;
+  std::vector<std::weak_ptr<Peer>> peers;
+  RandomPunchGate gate;  // one random-NAT punch at a time for this node
+  std::vector<std::weak_ptr<detail::PunchDriver>> drivers;
+  bool closed = false;
+
+  dht::Millis now() const { return udp->now(); }
+  std::shared_ptr<udx::UdxSocket> socket_for(Socket s) { return s == Socket::server ? server_socket : client_socket; }
+  // The socket DhtNode sends requests from (DhtNode::request_socket), which is where the
+  // other side sees us and so where our UDX stream must live.
+  Socket request_socket() const { return udp->node().firewalled() ? Socket::client : Socket::server; }
+
+  void track(const std::shared_ptr<Peer>& peer) {
+    std::erase_if(peers, [](const std::weak_ptr<Peer>& p) { return p.expired(); });
+    peers.push_back(peer);
+  }
+
+  std::shared_ptr<Peer> start(std::unique_ptr<udx::UdxByteStream> stream, NoiseRole role, PeerSetup setup,
+                              const IkOutcome& keys) {
+    setup.transport.session.stream.handshake = secret_stream_handshake(keys);
+    auto peer = net::detail::start_peer(io, std::move(stream), role, std::move(setup));
+    track(peer);
+    return peer;
+  }
+
+  // --- server -----------------------------------------------------------------------------
+
+  void refresh_server_options(Listening& l, Socket socket) {
+    ServerHandshakeOptions& o = l.handshakes->options();
+    auto sock = socket_for(socket);
+    o.addresses4.clear();
+    // server.js: OPEN with our public address when the DHT found our server socket
+    // reachable; else UNKNOWN with only local addresses.
+    if (!udp->node().firewalled() && socket == Socket::server) {
+      o.firewall = Firewall::open;
+      if (auto host = udp->node().nat().host()) o.addresses4.push_back(Ipv4Address{*host, sock->port()});
+    } else {
+      o.firewall = Firewall::unknown;
+    }
+    for (const auto& a : local_addresses(options.host, sock->port())) {
+      if (std::find(o.addresses4.begin(), o.addresses4.end(), a) == o.addresses4.end()) o.addresses4.push_back(a);
+    }
+    o.relay_addresses = l.relays;
+    o.holepunch_relays.clear();
+    if (o.firewall != Firewall::open) o.holepunch_relays = l.relay_infos;
+  }
+
+  void on_handshake(const hypercore::PublicKey& key, const dht::ServerHandshake& h) {
+    auto it = listening.find(key);
+    if (it == listening.end() || closed) return;
+    Listening& l = it->second;
+    bool direct = h.message.mode == dht::RelayMode::from_client;
+    Ipv4Address client = direct ? h.request.from : h.message.peer_address.value_or(h.request.from);
+    auto sock = socket_for(h.request.socket);
+    uint32_t id = sock->free_stream_id();
+    refresh_server_options(l, h.request.socket);
+    auto answer = l.handshakes->on_handshake(h.message.noise, client, direct, id, Millis(now()));
+    if (!answer) return;
+    hyper->reply_handshake(h, answer->noise);
+    udp->reschedule();
+    if (!answer->accepted) return;
+    const AcceptedConnection& accepted = *answer->accepted;
+    std::optional<udx::Address> remote;
+    if (accepted.connect_now) remote = to_udx(accepted.client_address);
+    auto stream = udx::UdxByteStream::create(sock, accepted.local_stream_id, accepted.remote_stream_id, remote);
+    if (!stream) return;
+    ConnectInfo info;
+    info.path = direct ? ConnectPath::direct : ConnectPath::relayed_address;
+    info.remote = accepted.client_address.to_string();
+    info.remote_public_key = accepted.keys.remote_public_key;
+    auto peer = start(std::move(*stream), NoiseRole::responder, l.setup, accepted.keys);
+    // We offered holepunching: be ready for the client's PEER_HOLEPUNCH rounds.
+    if (!accepted.connect_now && !l.handshakes->options().holepunch_relays.empty()) {
+      start_server_punch(key, l, h.request.socket, accepted);
+    }
+    if (l.on_accept) l.on_accept(peer, info);
+  }
+
+  void announce(const hypercore::PublicKey& key) {
+    auto it = listening.find(key);
+    if (it == listening.end() || closed) return;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    // A self-announcement (target = H(pk)): the nodes keep a forward entry that routes
+    // handshakes to the socket this comes from; the three closest are our relays.
+    hyper->announce(
+        target_of(key), it->second.key_pair, {},
+        [weak, key](const dht::QueryResult& result) {
+          auto self = weak.lock();
+          if (!self || self->closed) return;
+          auto l = self->listening.find(key);
+          if (l == self->listening.end()) return;
+          l->second.relays.clear();
+          l->second.relay_infos.clear();
+          // announcer.js: every node committed to relays for us (and may carry a holepunch);
+          // the record names three.
+          for (const auto& reply : result.closest) {
+            if (l->second.relays.size() < 3) l->second.relays.push_back(reply.from);
+            l->second.relay_infos.push_back(RelayInfo{reply.from, reply.to});
+          }
+          // Nothing stored (no nodes yet): try again soon rather than in 5 minutes.
+          auto wait = result.commits_ok > 0 ? self->options.reannounce : std::chrono::milliseconds(5000);
+          l->second.timer->expires_after(wait);
+          l->second.timer->async_wait([weak, key](const boost::system::error_code& ec) {
+            auto self = weak.lock();
+            if (!ec && self) self->announce(key);
+          });
+        },
+        now());
+    udp->reschedule();
+  }
+
+  // --- holepunching (holepunch_rounds.hpp, run by detail::PunchDriver) ----------------------
+
+  detail::PunchEnv punch_env(Socket socket, const hypercore::PublicKey& server_key) {
+    return detail::PunchEnv{&io, udp.get(), hyper.get(), socket_for(socket), socket, options.host, target_of(server_key)};
+  }
+
+  // Our sockets' datagrams that no UDX stream takes: 1-byte holepunch probes go to the
+  // punches on that socket, the rest to the DHT node (what UdpDht's own hook does).
+  void install_probe_hooks() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    for (Socket which : {Socket::server, Socket::client}) {
+      socket_for(which)->set_datagram_hook([weak, which](const udx::Address& from, hypercore::ByteSpan datagram) {
+        auto self = weak.lock();
+        if (!self || self->closed || !self->udp || from.v6) return;
+        Ipv4Address a{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port};
+        if (datagram.size() == 1) {
+          self->on_probe(which, a);
+          return;
+        }
+        self->udp->node().receive(which, a, datagram, self->udp->now());
+        self->udp->reschedule();
+      });
+    }
+  }
+
+  void on_probe(Socket which, const Ipv4Address& from) {
+    std::erase_if(drivers, [](const std::weak_ptr<detail::PunchDriver>& d) { return d.expired(); });
+    auto sock = socket_for(which);
+    for (auto& weak : std::vector<std::weak_ptr<detail::PunchDriver>>(drivers)) {
+      auto d = weak.lock();
+      if (d && !d->finished() && d->socket() == sock) d->on_probe(from);
+    }
+  }
+
+  void start_server_punch(const hypercore::PublicKey& key, Listening& l, Socket socket,
+                          const AcceptedConnection& accepted) {
+    std::erase_if(l.punches, [](const auto& p) { return p.second->finished(); });
+    auto punch = std::make_unique<ServerPunch>(accepted.keys.holepunch_secret, accepted.remote_payload.firewall, gate,
+                                               udp->node().firewalled());
+    auto driver = detail::PunchDriver::server(punch_env(socket, key), std::move(punch));
+    drivers.push_back(driver);
+    l.punches[accepted.local_stream_id] = std::move(driver);
+  }
+
+  void on_holepunch(const hypercore::PublicKey& key, const dht::ServerHolepunch& h) {
+    auto it = listening.find(key);
+    if (it == listening.end() || closed) return;
+    auto p = it->second.punches.find(h.message.id);
+    if (p == it->second.punches.end()) return;
+    const auto& relays = it->second.relay_infos;
+    bool ours = std::any_of(relays.begin(), relays.end(), [&](const RelayInfo& r) { return r.relay_address == h.request.from; });
+    p->second->on_holepunch(h, ours);
+  }
+
+  void start_client_punch(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, ClientConnect connected) {
+    // The handshake is done: the punch's own bound (PunchDriver, 60 s) replaces its timeout;
+    // this only ends an attempt whose punch was stopped (close()).
+    std::weak_ptr<Impl> weak_timer = weak_from_this();
+    a->timer->expires_after(std::chrono::seconds(70));
+    a->timer->async_wait([weak_timer, a](const boost::system::error_code& ec) {
+      auto self = weak_timer.lock();
+      if (ec || !self) return;
+      self->finish(a, std::unexpected(TransportError{TransportErrc::handshake_timeout, "the holepunch did not finish"}), {});
+    });
+    auto punch = std::make_unique<ClientPunch>(connected.keys.holepunch_secret, connected.remote_payload, relay,
+                                               connected.target, gate, udp->node().firewalled(), Millis(now()));
+    std::weak_ptr<Impl> weak = weak_from_this();
+    IkOutcome keys = connected.keys;
+    uint32_t remote_id = connected.remote_stream_id;
+    // The direct attempt, raced against the punch (connect.js races its LAN ping the same
+    // way): a PING to the server's address as the relay saw it, from the socket our stream
+    // would use. An answer means the path is open both ways, as on loopback or a LAN.
+    // The punch starts only when the PING failed or took over kPunchAfter: a Node server that
+    // sees our rounds may abort its punch and with it the stream we are about to dial
+    // (server.js onabort destroys the raw stream), so on an open path no round is sent.
+    a->relayed = connected;
+    a->direct_pending = true;
+    auto punch_holder = std::make_shared<std::unique_ptr<ClientPunch>>(std::move(punch));
+    auto begin_punch = [weak, a, relay, keys, remote_id, punch_holder] {
+      auto self = weak.lock();
+      if (!self || a->finished || a->punch || !*punch_holder) return;
+      self->run_client_punch(a, relay, keys, remote_id, std::move(*punch_holder));
+    };
+    udp->node().ping(
+        connected.target,
+        [weak, a, relay](const dht::QueryReply&) {
+          auto self = weak.lock();
+          a->direct_pending = false;
+          if (self && !a->finished) self->dial_relayed(a, relay);
+        },
+        [weak, a, begin_punch] {
+          auto self = weak.lock();
+          a->direct_pending = false;
+          if (!self || a->finished) return;
+          if (a->punch_failure) {
+            self->finish(a, std::unexpected(*a->punch_failure), {});
+            return;
+          }
+          begin_punch();
+        },
+        now());
+    a->punch_delay = std::make_unique<asio::steady_timer>(io);
+    a->punch_delay->expires_after(kPunchAfter);
+    a->punch_delay->async_wait([begin_punch](const boost::system::error_code& ec) {
+      if (!ec) begin_punch();
+    });
+    udp->reschedule();
+  }
+
+  void run_client_punch(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const IkOutcome& keys,
+                        uint32_t remote_id, std::unique_ptr<ClientPunch> punch) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    a->punch = detail::PunchDriver::client(
+        punch_env(a->socket, a->remote), std::move(punch),
+        [weak, a, relay, keys, remote_id](ConnectResult<detail::PunchResult> punched) {
+          auto self = weak.lock();
+          if (!self || a->finished) return;
+          if (!punched) {
+            auto failed = connect_error("holepunch through " + relay.to_string() + ": " + punched.error().to_string());
+            if (a->direct_pending) {
+              a->punch_failure = failed.error();
+            } else {
+              self->finish(a, failed, {});
+            }
+            return;
+          }
+          auto stream = udx::UdxByteStream::create(punched->socket, a->local_id, remote_id, to_udx(punched->remote));
+          if (!stream) {
+            self->finish(a, connect_error("udx stream: " + stream.error().message), {});
+            return;
+          }
+          ConnectInfo info;
+          info.path = ConnectPath::holepunch;
+          info.remote = punched->remote.to_string();
+          info.relay = relay.to_string();
+          info.remote_public_key = a->remote;
+          info.handshakes_sent = a->asked.size();
+          info.elapsed =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
+          auto peer = self->start(std::move(*stream), NoiseRole::initiator, std::move(a->setup), keys);
+          self->finish(a, peer, info);
+        });
+    drivers.push_back(a->punch);
+    udp->reschedule();
+  }
+
+  // The direct attempt got through: the UDX stream to the server's address as the relay saw
+  // it, from our request socket (the path relayed_address).
+  void dial_relayed(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay) {
+    if (a->punch) a->punch->stop();
+    if (a->punch_delay) a->punch_delay->cancel();
+    const ClientConnect& c = *a->relayed;
+    auto stream = udx::UdxByteStream::create(socket_for(a->socket), a->local_id, c.remote_stream_id, to_udx(c.target));
+    if (!stream) {
+      finish(a, connect_error("udx stream: " + stream.error().message), {});
+      return;
+    }
+    ConnectInfo info;
+    info.path = ConnectPath::relayed_address;
+    info.remote = c.target.to_string();
+    info.relay = relay.to_string();
+    info.remote_public_key = a->remote;
+    info.handshakes_sent = a->asked.size();
+    info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
+    auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(a->setup), c.keys);
+    finish(a, peer, info);
+  }
+
+  // --- client -----------------------------------------------------------------------------
+
+  void ask(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay) {
+    if (a->finished || a->relayed || a->asked.contains(relay)) return;
+    a->asked.insert(relay);
+    a->pending++;
+    dht::HandshakeMessage message;
+    message.mode = dht::RelayMode::from_client;
+    message.noise = a->handshake->noise();
+    std::weak_ptr<Impl> weak = weak_from_this();
+    udp->node().request(
+        relay, false, static_cast<uint32_t>(dht::HyperCommand::peer_handshake), target_of(a->remote),
+        dht::encode_peer_handshake(message), std::nullopt,
+        [weak, a, relay](const dht::QueryReply& reply) {
+          auto self = weak.lock();
+          if (!self) return;
+          a->pending--;
+          self->on_reply(a, relay, reply);
+        },
+        [weak, a, relay] {
+          auto self = weak.lock();
+          if (!self) return;
+          a->pending--;
+          a->last_failure = relay.to_string() + " did not answer";
+          self->maybe_fail(a);
+        },
+        now());
+    udp->reschedule();
+  }
+
+  void on_reply(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const dht::QueryReply& reply) {
+    // The first reply that completed the handshake won: later relays' replies are ignored.
+    if (a->finished || a->punch || a->relayed) return;
+    if (!reply.value) {
+      // A node with no route for the key answers with closer nodes only.
+      a->last_failure = relay.to_string() + " has no route to the peer";
+      maybe_fail(a);
+      return;
+    }
+    auto message = dht::decode_peer_handshake(*reply.value);
+    if (!message || message->mode != dht::RelayMode::reply || message->noise.empty()) {
+      a->last_failure = relay.to_string() + " sent an unusable handshake reply";
+      maybe_fail(a);
+      return;
+    }
+    auto connected = a->handshake->on_reply(*message, relay);
+    if (!connected && connected.error().code == ConnectErrc::handshake_failed) {
+      // Not from the server (forged or garbled on the way): another relay may still answer.
+      a->last_failure = relay.to_string() + " sent a reply that does not decrypt";
+      maybe_fail(a);
+      return;
+    }
+    if (!connected) {
+      finish(a, connect_error("handshake with " + relay.to_string() + ": " + connected.error().message), {});
+      return;
+    }
+    if (connected->path == ConnectPath::relayed_address && connected->holepunch_offered) {
+      // connect.js holepunch(): the rounds, whose fast-open probe is the direct attempt.
+      start_client_punch(a, relay, std::move(*connected));
+      return;
+    }
+    auto sock = socket_for(a->socket);
+    auto stream = udx::UdxByteStream::create(sock, a->local_id, connected->remote_stream_id, to_udx(connected->target));
+    if (!stream) {
+      finish(a, connect_error("udx stream: " + stream.error().message), {});
+      return;
+    }
+    ConnectInfo info;
+    info.path = connected->path;
+    info.remote = connected->target.to_string();
+    info.relay = relay.to_string();
+    info.remote_public_key = a->remote;
+    info.handshakes_sent = a->asked.size();
+    info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
+    auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(a->setup), connected->keys);
+    finish(a, peer, info);
+  }
+
+  void maybe_fail(const std::shared_ptr<Attempt>& a) {
+    if (a->finished || a->punch || a->relayed || a->pending > 0 || !a->lookup_done) return;
+    std::string why = a->asked.empty() ? "peer not found: no DHT node holds its announcement"
+                                       : "no relay completed the handshake (" + a->last_failure + ")";
+    finish(a, connect_error(why), {});
+  }
+
+  void finish(const std::shared_ptr<Attempt>& a, TransportResult<std::shared_ptr<Peer>> result, ConnectInfo info) {
+    if (a->finished) return;
+    a->finished = true;
+    a->timer->cancel();
+    if (a->punch_delay) a->punch_delay->cancel();
+    if (!result) info.handshakes_sent = a->asked.size();
+    auto done = std::move(a->done);
+    if (done) done(std::move(result), info);
+  }
+
+  void connect(const hypercore::PublicKey& remote, std::vector<Ipv4Address> hints, PeerSetup setup,
+               ConnectHandler done) {
+    auto a = std::make_shared<Attempt>();
+    a->remote = remote;
+    a->socket = request_socket();
+    auto sock = socket_for(a->socket);
+    a->local_id = sock->free_stream_id();
+    ClientHandshakeOptions ho;
+    ho.firewall = Firewall::unknown;
+    ho.addresses4 = local_addresses(options.host, sock->port());
+    a->handshake = std::make_unique<ClientHandshake>(key_pair, remote, a->local_id, std::move(ho));
+    a->setup = std::move(setup);
+    a->done = std::move(done);
+    a->started = std::chrono::steady_clock::now();
+    a->timer = std::make_unique<asio::steady_timer>(io);
+    std::weak_ptr<Impl> weak = weak_from_this();
+    a->timer->expires_after(options.handshake_timeout);
+    a->timer->async_wait([weak, a](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->finish(a, std::unexpected(TransportError{TransportErrc::handshake_timeout, "no handshake reply within the timeout"}), {});
+    });
+    if (closed) {
+      finish(a, std::unexpected(TransportError{TransportErrc::stopped, "the DHT peer is closed"}), {});
+      return;
+    }
+    for (const auto& hint : hints) ask(a, hint);
+    hyper->find_peer(
+        remote,
+        [weak, a, remote](const dht::PeerReply& reply) {
+          auto self = weak.lock();
+          if (!self) return;
+          for (const auto& record : reply.peers) {
+            if (record.public_key != remote) continue;
+            // The node that answered holds the forward entry: it relays our handshake.
+            self->ask(a, reply.from);
+            for (const auto& relay : record.relay_addresses) self->ask(a, relay);
+          }
+        },
+        [weak, a](const dht::QueryResult&) {
+          auto self = weak.lock();
+          if (!self) return;
+          a->lookup_done = true;
+          self->maybe_fail(a);
+        },
+        now());
+    udp->reschedule();
+  }
+
+  void close_all() {
+    if (closed) return;
+    closed = true;
+    for (auto& weak : drivers) {
+      if (auto d = weak.lock()) d->stop();
+    }
+    drivers.clear();
+    for (auto& [key, l] : listening) {
+      hyper->unserve(target_of(key));
+      l.timer->cancel();
+    }
+    listening.clear();
+    for (auto& weak : peers) {
+      if (auto p = weak.lock()) p->stop();
+    }
+    peers.clear();
+    hyper.reset();
+    if (udp) udp->close();
+    if (server_socket) server_socket->close();
+    if (client_socket) client_socket->close();
+  }
+};
+
+hypercore::Result<std::unique_ptr<DhtPeer>> DhtPeer::open(asio::io_context& io, DhtPeerOptions options,
+                                                          std::function<void()> on_ready) {
+  std::vector<Ipv4Address> bootstrap;
+  for (const auto& b : options.bootstrap) {
+    auto a = Ipv4Address::parse(b);
+    if (!a) return hypercore::fail(errc::invalid_argument, "bootstrap node '" + b + "' is not IPV4:PORT");
+    bootstrap.push_back(*a);
+  }
+  auto impl = std::make_shared<Impl>(io, std::move(options));
+  impl->key_pair = impl->options.key_pair ? *impl->options.key_pair : hypercore::KeyPair::random();
+  auto server = udx::UdxSocket::open(io, impl->options.host, impl->options.port);
+  if (!server) return std::unexpected(server.error());
+  auto client = udx::UdxSocket::open(io, impl->options.host, 0);
+  if (!client) return std::unexpected(client.error());
+  impl->server_socket = *server;
+  impl->client_socket = *client;
+  dht::DhtNodeOptions node_options;
+  node_options.bootstrap = std::move(bootstrap);
+  auto udp = dht::UdpDht::open(impl->server_socket, impl->client_socket, std::move(node_options));
+  if (!udp) return std::unexpected(udp.error());
+  impl->udp = std::move(*udp);
+  impl->hyper = std::make_unique<dht::HyperDht>(impl->udp->node());
+  impl->install_probe_hooks();
+  impl->udp->node().bootstrap(impl->now(), std::move(on_ready));
+  impl->udp->reschedule();
+  return std::unique_ptr<DhtPeer>(new DhtPeer(std::move(impl)));
+}
+
+DhtPeer::DhtPeer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DhtPeer::~DhtPeer() { close(); }
+
+dht::UdpDht& DhtPeer::udp() { return *impl_->udp; }
+dht::HyperDht& DhtPeer::hyperdht() { return *impl_->hyper; }
+const hypercore::KeyPair& DhtPeer::key_pair() const { return impl_->key_pair; }
+uint16_t DhtPeer::port() const { return impl_->server_socket->port(); }
+
+void DhtPeer::listen(const hypercore::KeyPair& key_pair, PeerSetup setup, AcceptHandler on_accept) {
+  if (impl_->closed) return;
+  auto& l = impl_->listening[key_pair.public_key];
+  l.key_pair = key_pair;
+  l.handshakes = std::make_unique<ServerHandshakes>(key_pair);
+  l.setup = std::move(setup);
+  l.on_accept = std::move(on_accept);
+  if (!l.timer) l.timer = std::make_unique<asio::steady_timer>(impl_->io);
+  std::weak_ptr<Impl> weak = impl_;
+  hypercore::PublicKey key = key_pair.public_key;
+  dht::ConnectServer server;
+  server.on_handshake = [weak, key](const dht::ServerHandshake& h) {
+    if (auto self = weak.lock()) self->on_handshake(key, h);
+  };
+  server.on_holepunch = [weak, key](const dht::ServerHolepunch& h) {
+    if (auto self = weak.lock()) self->on_holepunch(key, h);
+  };
+  impl_->hyper->serve(target_of(key), std::move(server));
+  impl_->announce(key);
+}
+
+void DhtPeer::unlisten(const hypercore::PublicKey& public_key) {
+  auto it = impl_->listening.find(public_key);
+  if (it == impl_->listening.end()) return;
+  impl_->hyper->unserve(target_of(public_key));
+  it->second.timer->cancel();
+  impl_->listening.erase(it);
+}
+
+std::vector<Ipv4Address> DhtPeer::relays(const hypercore::PublicKey& public_key) const {
+  auto it = impl_->listening.find(public_key);
+  return it == impl_->listening.end() ? std::vector<Ipv4Address>{} : it->second.relays;
+}
+
+void DhtPeer::connect(const hypercore::PublicKey& remote, std::vector<Ipv4Address> hints, PeerSetup setup,
+                      ConnectHandler done) {
+  impl_->connect(remote, std::move(hints), std::move(setup), std::move(done));
+}
+
+void DhtPeer::close() {
+  if (impl_) impl_->close_all();
+}
+
+}  // namespace net::connect

@@ -1,0 +1,138 @@
+// DhtPeer's holepunching in the NAT lab (tests/support/nat_lab.hpp): our peer (the
+// dht_peer_lab_helper process) and stock Node peers (hyperdht 6.34.0) behind Linux NATs that
+// drop unsolicited packets, on a Node testnet in the lab's public namespace. A connection
+// here can only be made by punching: every case checks the path is "holepunch" (ours) or
+// that the stream runs between the two NATs' public addresses (Node).
+// Skipped only without root; a missing Node reference or iptables failure fails.
+#include <gtest/gtest.h>
+
+#include "tests/net/connect/nat_lab_peers.hpp"
+
+using namespace nat_test;
+
+namespace {
+
+constexpr const char* kSeed = "0202020202020202020202020202020202020202020202020202020202020202";
+
+std::unique_ptr<NodeChild> our_peer(const NatLab::Host& host, std::vector<std::string> args) {
+  std::vector<std::string> argv{DHT_PEER_LAB_HELPER};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--host", host.address});
+  return std::make_unique<NodeChild>(NatLab::command(host.ns, argv));
+}
+
+// Our server behind `host`: its public key hex once announced.
+std::string our_listen(LabNet& net, std::unique_ptr<NodeChild>& child, const NatLab::Host& host) {
+  child = our_peer(host, {"listen", "--bootstrap", net.bootstrap, "--seed", kSeed, "--seconds", "90"});
+  if (!child->read_line(Clock::now() + 30s)) return "";
+  return json_field(child->line(), "publicKey");
+}
+
+// Our client behind `host` to `key`: its one line.
+std::string our_connect(LabNet& net, const NatLab::Host& host, const std::string& key) {
+  auto child = our_peer(host, {"connect", "--bootstrap", net.bootstrap, "--public-key", key, "--seconds", "55"});
+  child->read_line(Clock::now() + 60s);
+  return child->line();
+}
+
+std::string node_open(LabNet& net, const NatLab::Host& host, const std::string& key) {
+  NodeChild child(NatLab::command(host.ns, {"node", bee_test::interop_script("nat_lab_peer.js"), "dht-open",
+                                            "--bootstrap", net.bootstrap, "--public-key", key, "--seconds", "55"}));
+  child.read_line(Clock::now() + 60s);
+  return child.line();
+}
+
+struct Pair {
+  LabNet net;
+  NatLab::Host server, client;
+  std::string start(NatKind server_nat, NatKind client_nat) {
+    auto why = net.start(150);
+    if (!net.skip.empty() || !why.empty()) return why;
+    server = net.lab->add_nat_host(server_nat);
+    client = net.lab->add_nat_host(client_nat);
+    return net.lab->ok() ? "" : "lab: " + net.lab->error();
+  }
+};
+
+void expect_punched(const std::string& line) {
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "path"), "holepunch") << line;
+}
+
+}  // namespace
+
+#define LAB_PAIR(server_nat, client_nat)              \
+  Pair pair;                                          \
+  auto why = pair.start(server_nat, client_nat);      \
+  if (!pair.net.skip.empty()) GTEST_SKIP() << pair.net.skip; \
+  ASSERT_EQ(why, "")
+
+TEST(DhtPeerNat, OurClientPunchesToANodeServerBothConsistent) {
+  LAB_PAIR(NatKind::consistent, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = our_connect(pair.net, pair.client, key);
+  expect_punched(line);
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.public_address + ":", 0), 0u) << line;
+}
+
+TEST(DhtPeerNat, ANodeClientPunchesToOurServerBothConsistent) {
+  LAB_PAIR(NatKind::consistent, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = node_open(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.public_address + ":", 0), 0u) << line;
+}
+
+TEST(DhtPeerNat, OursToOursBothConsistent) {
+  LAB_PAIR(NatKind::consistent, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  expect_punched(our_connect(pair.net, pair.client, key));
+}
+
+TEST(DhtPeerNat, OurRandomClientPunchesToAConsistentNodeServer) {
+  LAB_PAIR(NatKind::consistent, NatKind::random);
+  std::unique_ptr<NodeChild> server;
+  auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  expect_punched(our_connect(pair.net, pair.client, key));
+}
+
+TEST(DhtPeerNat, OurConsistentClientPunchesToARandomNodeServer) {
+  LAB_PAIR(NatKind::random, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  expect_punched(our_connect(pair.net, pair.client, key));
+}
+
+TEST(DhtPeerNat, ARandomNodeClientPunchesToOurConsistentServer) {
+  LAB_PAIR(NatKind::consistent, NatKind::random);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = node_open(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+}
+
+TEST(DhtPeerNat, OurRandomClientPunchesToOurConsistentServer) {
+  LAB_PAIR(NatKind::consistent, NatKind::random);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  expect_punched(our_connect(pair.net, pair.client, key));
+}
+
+TEST(DhtPeerNat, TwoRandomNatsEndInCannotHolepunch) {
+  LAB_PAIR(NatKind::random, NatKind::random);
+  std::unique_ptr<NodeChild> server;
+  auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = our_connect(pair.net, pair.client, key);
+  EXPECT_NE(line.find("cannot_holepunch"), std::string::npos) << line;
+}
