@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "hypercore/bytes.hpp"
 #include "net/udx/packet.hpp"
@@ -68,12 +69,18 @@ struct StreamStats {
   uint64_t dropped_packets = 0;  // received and discarded: over the window, wrong source, malformed
   uint64_t spurious_losses = 0;  // packets declared lost whose first copy was acked after all
   uint64_t undone_recoveries = 0;  // recoveries whose window cut was undone (every loss spurious)
+  uint64_t relayed_packets = 0;    // forwarded by a relaying stream (relay_to)
   uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
 };
 
 class Stream {
  public:
   explicit Stream(uint32_t local_id, StreamOptions options = {});
+  // Relaying streams point at each other (relay_to): a stream unlinks itself when it closes
+  // or dies, so it must not move.
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
 
   uint32_t local_id() const { return local_id_; }
   uint32_t remote_id() const { return remote_id_; }
@@ -104,6 +111,22 @@ class Stream {
   // An unreliable datagram on the stream (MESSAGE); at most kMaxMessageSize bytes.
   static constexpr size_t kMaxMessageSize = 65507 - kHeaderSize;
   UdxResult<void> send_message(hypercore::ByteSpan bytes, Millis now);
+
+  // Relaying, as libudx's udx_stream_relay_to (the blind relay, docs/protocol/connect.md):
+  // every packet for this stream is forwarded, not processed: its receiver id is rewritten
+  // to `destination`'s remote id and it leaves from the destination (its poll_transmit, so
+  // from the destination's socket) to the destination's remote address. Dropped while the
+  // destination is not connected yet. A DESTROY is forwarded and then closes this stream
+  // (reset_by_peer); when the destination closes, this stream closes too, without a DESTROY
+  // of its own. Binding to the first packet (accept_first_packet) works as for any stream.
+  // Errors: invalid_argument when this stream already relays, or either one is closed.
+  UdxResult<void> relay_to(Stream& destination);
+  bool relaying() const { return relayed_; }
+  // A datagram for a relaying stream (Multiplexer::receive routes it here, undecoded).
+  void relay(hypercore::ByteSpan datagram, const Address& from, Millis now);
+  // Relayed packets waiting in one destination's queue beyond this are dropped (UDP-like:
+  // the endpoints retransmit), so a flooding peer cannot grow the relay's memory.
+  static constexpr size_t kMaxRelayBacklog = 2048;
 
   std::optional<Datagram> poll_transmit(Millis now);
   std::optional<Millis> next_timeout() const;
@@ -162,6 +185,7 @@ class Stream {
   void start_timer(Timer t, Millis at, Millis now);
   void after_all_acked(Millis now);
   void close(std::optional<UdxError> error, Millis now, bool linger);
+  void unlink_relays(Millis now);
   uint32_t reo_window() const;
   uint32_t send_window_packets() const;
   OutPacket* find_out(uint32_t seq);
@@ -218,7 +242,12 @@ class Stream {
   bool ack_needed_ = false;
   uint32_t last_advertised_rwnd_ = 0;
 
-  std::deque<Datagram> outbox_;  // control packets (ACK, DESTROY, HEARTBEAT, MESSAGE)
+  // Relaying: relay_to_ receives what we forward; relayed_by_ forward into our outbox.
+  bool relayed_ = false;
+  Stream* relay_to_ = nullptr;
+  std::vector<Stream*> relayed_by_;
+
+  std::deque<Datagram> outbox_;  // control packets (ACK, DESTROY, HEARTBEAT, MESSAGE), relayed packets
   std::deque<StreamEvent> events_;
   StreamStats stats_;
 };

@@ -118,7 +118,7 @@ UdxResult<void> Stream::end(Millis now) {
 
 void Stream::destroy(Millis now) {
   if (state_ == State::closed) return;
-  if (connected_) {
+  if (connected_ && !relayed_) {  // libudx: a relaying stream closes silently
     outbox_.push_back({remote_, encode_packet(header(kTypeDestroy), {}, {})});
     seq_++;
   }
@@ -150,6 +150,7 @@ void Stream::close(std::optional<UdxError> error, Millis now, bool linger) {
   // The peer re-sends its END after its RTO (ours is the best guess of it), then 2 x RTO.
   linger_until_ = linger ? now + std::max(options_.linger, Millis(4 * rto_)) : now;
   events_.push_back({StreamEvent::Kind::closed, {}, std::move(error)});
+  unlink_relays(now);
 }
 
 void Stream::send_packet(OutPacket& pkt, bool retransmit, Millis now) {

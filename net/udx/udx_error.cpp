@@ -16,6 +16,7 @@ const char* errc_name(UdxErrc e) {
     case UdxErrc::write_after_end: return "write_after_end";
     case UdxErrc::message_too_large: return "message_too_large";
     case UdxErrc::id_in_use: return "id_in_use";
+    case UdxErrc::already_relaying: return "already_relaying";
   }
   return "unknown";
 }

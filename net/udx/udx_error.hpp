@@ -24,6 +24,7 @@ enum class UdxErrc {
   write_after_end,    // write()/end() after end()
   message_too_large,  // send_message() over kMaxMessageSize
   id_in_use,          // Multiplexer: a stream with this local id exists
+  already_relaying,   // relay_to() on a stream that relays already
 };
 
 }  // namespace net::udx
