@@ -1,10 +1,19 @@
 #include "net/connect/client_handshake.hpp"
 
+#include <sodium.h>
+
 #include <string>
 
 #include "net/connect/address_class.hpp"
 
 namespace net::connect {
+
+// 32 random bytes: a blind-relay token (blind-relay's token()).
+hypercore::Hash random_hash() {
+  hypercore::Hash h;
+  randombytes_buf(h.data(), h.size());
+  return h;
+}
 
 const char* path_name(ConnectPath path) {
   switch (path) {
@@ -12,6 +21,7 @@ const char* path_name(ConnectPath path) {
     case ConnectPath::open_server: return "open_server";
     case ConnectPath::relayed_address: return "relayed_address";
     case ConnectPath::holepunch: return "holepunch";
+    case ConnectPath::relay: return "relay";
   }
   return "unknown";
 }
@@ -26,6 +36,10 @@ ClientHandshake::ClientHandshake(const hypercore::KeyPair& key_pair, const hyper
   ours.addresses4 = std::move(options.addresses4);
   ours.udx = UdxInfo{.version = 1, .reusable_socket = false, .id = local_stream_id_, .seq = 0};
   ours.secret_stream = SecretStreamInfo{};
+  if (options.relay_through) {
+    our_relay_ = RelayPlan{*options.relay_through, random_hash(), true};
+    ours.relay_through = RelayThroughInfo{1, our_relay_->relay, our_relay_->token};
+  }
   if (auto message = ik_.write_message(encode_noise_payload(ours))) request_ = std::move(*message);
 }
 
@@ -73,6 +87,12 @@ ConnectResult<ClientConnect> ClientHandshake::on_reply(const HandshakeMessage& r
   } else {
     result.target = server_address;
     result.path = ConnectPath::relayed_address;
+  }
+  // connect.js relayConnection: the server's relay and token first, else ours.
+  if (payload->relay_through) {
+    result.relay = RelayPlan{payload->relay_through->public_key, payload->relay_through->token, false};
+  } else {
+    result.relay = our_relay_;
   }
   result.remote_payload = std::move(*payload);
   return result;

@@ -32,13 +32,17 @@ struct ClientHandshakeOptions {
   // Ours, as the server should see them (connect.js: open iff we know our public address).
   Firewall firewall = Firewall::unknown;
   std::vector<Ipv4Address> addresses4;
+  // A blind relay we want the connection to go through (connect.js relayThrough): sent
+  // with a fresh random token in our payload. The server may name its own instead.
+  std::optional<hypercore::PublicKey> relay_through;
   // Only for deterministic tests: the Noise ephemeral key pair.
   std::optional<hypercore::KeyPair> ephemeral;
 };
 
 // holepunch: the glue's, after relayed_address with holepunch_offered: the rounds of
 // holepunch_rounds.hpp found the path.
-enum class ConnectPath { direct, open_server, relayed_address, holepunch };
+// relay: through a blind relay (ClientConnect::relay, the glue's too).
+enum class ConnectPath { direct, open_server, relayed_address, holepunch, relay };
 const char* path_name(ConnectPath path);
 
 struct ClientConnect {
@@ -48,7 +52,13 @@ struct ClientConnect {
   Ipv4Address target;  // where our UDX stream sends its first packet
   ConnectPath path = ConnectPath::direct;
   bool holepunch_offered = false;
+  // Set when either side asked for a blind relay: the server's relayThrough (we pair as
+  // non-initiator with its token), else ours (initiator, our token).
+  std::optional<RelayPlan> relay;
 };
+
+// 32 random bytes (a blind-relay token).
+hypercore::Hash random_hash();
 
 class ClientHandshake {
  public:
@@ -69,6 +79,7 @@ class ClientHandshake {
  private:
   NoiseIk ik_;
   uint32_t local_stream_id_;
+  std::optional<RelayPlan> our_relay_;
   hypercore::Bytes request_;
 };
 

@@ -15,6 +15,7 @@
 
 #include "net/connect/holepunch_rounds.hpp"
 #include "net/connect/internal/punch_driver.hpp"
+#include "net/connect/internal/relay_pairing.hpp"
 #include "net/connect/server_handshake.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
@@ -100,6 +101,9 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     bool direct_pending = false;
     std::optional<TransportError> punch_failure;  // held until the direct attempt failed too
     std::unique_ptr<asio::steady_timer> punch_delay;  // the punch waits for the PING a while
+    // Through a blind relay: the pairing, and the relay's UDX address once connected to it.
+    std::shared_ptr<detail::RelayPairing> pairing;
+    std::optional<Ipv4Address> relay_remote;
   };
 
   Impl(asio::io_context& io, DhtPeerOptions options) : io(io), options(std::move(options)) {}
@@ -153,6 +157,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
       if (std::find(o.addresses4.begin(), o.addresses4.end(), a) == o.addresses4.end()) o.addresses4.push_back(a);
     }
     o.relay_addresses = l.relays;
+    o.relay_through = options.relay_through;
     o.holepunch_relays.clear();
     if (o.firewall != Firewall::open) o.holepunch_relays = l.relay_infos;
   }
@@ -180,7 +185,24 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     info.path = direct ? ConnectPath::direct : ConnectPath::relayed_address;
     info.remote = accepted.client_address.to_string();
     info.remote_public_key = accepted.keys.remote_public_key;
-    auto peer = start(std::move(*stream), NoiseRole::responder, l.setup, accepted.keys);
+    info.socket = sock;
+    PeerSetup setup = l.setup;
+    // server.js _relayConnection: pair the stream at the blind relay; a direct first packet
+    // before the pairing still wins. The relay connection lives as long as this one.
+    auto pairing_holder = std::make_shared<std::shared_ptr<detail::RelayPairing>>();
+    if (accepted.relay) {
+      info.path = ConnectPath::relay;
+      auto previous = std::move(setup.handlers.on_close);
+      setup.handlers.on_close = [pairing_holder, previous](Peer& p, const std::optional<TransportError>& error) {
+        if (auto pairing = *pairing_holder) {
+          pairing->fail("the relayed connection closed");
+          if (pairing->relay()) pairing->relay()->close();
+        }
+        if (previous) previous(p, error);
+      };
+    }
+    auto peer = start(std::move(*stream), NoiseRole::responder, std::move(setup), accepted.keys);
+    if (accepted.relay) *pairing_holder = start_server_relay(sock, accepted.local_stream_id, *accepted.relay);
     // We offered holepunching: be ready for the client's PEER_HOLEPUNCH rounds.
     if (!accepted.connect_now && !l.handshakes->options().holepunch_relays.empty()) {
       start_server_punch(key, l, h.request.socket, accepted);
@@ -354,6 +376,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
           }
           ConnectInfo info;
           info.path = ConnectPath::holepunch;
+          info.socket = punched->socket;
           info.remote = punched->remote.to_string();
           info.relay = relay.to_string();
           info.remote_public_key = a->remote;
@@ -384,8 +407,108 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     info.relay = relay.to_string();
     info.remote_public_key = a->remote;
     info.handshakes_sent = a->asked.size();
+    info.socket = socket_for(a->socket);
     info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
     auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(a->setup), c.keys);
+    finish(a, peer, info);
+  }
+
+  // --- the blind relay (internal/relay_pairing.hpp) --------------------------------------
+
+  // Connects to the relay (never itself through a relay) and pairs `local_id` there.
+  std::shared_ptr<detail::RelayPairing> pair_at_relay(const RelayPlan& plan, uint32_t local_id,
+                                                      std::shared_ptr<std::optional<Ipv4Address>> relay_remote,
+                                                      detail::RelayPairing::Done done) {
+    blind_relay::Token token;
+    std::copy(plan.token.begin(), plan.token.end(), token.begin());
+    auto pairing = detail::RelayPairing::create(io, key_pair.public_key, plan.is_initiator, token, local_id,
+                                                options.relay_timeout, std::move(done));
+    std::weak_ptr<detail::RelayPairing> weak_pairing = pairing;
+    connect(plan.relay, {}, pairing->setup(), std::nullopt,
+            [weak_pairing, relay_remote](TransportResult<std::shared_ptr<Peer>> relay, const ConnectInfo& info) {
+              auto pairing = weak_pairing.lock();
+              if (!pairing) {
+                if (relay) (*relay)->close();
+                return;
+              }
+              if (!relay) {
+                pairing->fail("cannot reach the relay: " + relay.error().message);
+                return;
+              }
+              pairing->attach(*relay);
+              *relay_remote = Ipv4Address::parse(info.remote);
+            });
+    return pairing;
+  }
+
+  std::shared_ptr<detail::RelayPairing> start_server_relay(const std::shared_ptr<udx::UdxSocket>& sock,
+                                                           uint32_t local_id, const RelayPlan& plan) {
+    auto relay_remote = std::make_shared<std::optional<Ipv4Address>>();
+    auto self_holder = std::make_shared<std::weak_ptr<detail::RelayPairing>>();
+    std::weak_ptr<udx::UdxSocket> weak_sock = sock;
+    auto pairing = pair_at_relay(plan, local_id, relay_remote,
+                                 [weak_sock, local_id, relay_remote, self_holder](hypercore::Result<uint32_t> paired) {
+                                   auto pairing = self_holder->lock();
+                                   auto sock = weak_sock.lock();
+                                   bool bound = paired && sock && *relay_remote &&
+                                                sock->connect_stream(local_id, *paired, to_udx(**relay_remote));
+                                   // Not paired, or the client's first packet came directly:
+                                   // the relay connection has no use.
+                                   if (!bound && pairing && pairing->relay()) pairing->relay()->close();
+                                 });
+    *self_holder = pairing;
+    return pairing;
+  }
+
+  void start_client_relay(const std::shared_ptr<Attempt>& a, const Ipv4Address& via, ClientConnect connected) {
+    a->relayed = connected;  // later replies are ignored
+    std::weak_ptr<Impl> weak = weak_from_this();
+    a->timer->expires_after(options.relay_timeout + std::chrono::seconds(5));
+    a->timer->async_wait([weak, a](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->finish(a, std::unexpected(TransportError{TransportErrc::handshake_timeout, "the blind relay did not pair us"}), {});
+    });
+    auto relay_remote = std::make_shared<std::optional<Ipv4Address>>();
+    a->pairing = pair_at_relay(*connected.relay, a->local_id, relay_remote,
+                               [weak, a, via, relay_remote](hypercore::Result<uint32_t> paired) {
+                                 auto self = weak.lock();
+                                 if (!self || a->finished) return;
+                                 if (!paired || !*relay_remote) {
+                                   if (a->pairing && a->pairing->relay()) a->pairing->relay()->close();
+                                   self->finish(a, connect_error(paired ? "blind relay: no relay address" : paired.error().message), {});
+                                   return;
+                                 }
+                                 self->dial_through_relay(a, via, **relay_remote, *paired);
+                               });
+  }
+
+  // Paired: our stream goes to the relay's stream, the secret stream keyed by the handshake.
+  void dial_through_relay(const std::shared_ptr<Attempt>& a, const Ipv4Address& via, const Ipv4Address& relay,
+                          uint32_t relay_stream_id) {
+    const ClientConnect& c = *a->relayed;
+    auto sock = socket_for(a->socket);
+    auto stream = udx::UdxByteStream::create(sock, a->local_id, relay_stream_id, to_udx(relay));
+    if (!stream) {
+      finish(a, connect_error("udx stream: " + stream.error().message), {});
+      return;
+    }
+    ConnectInfo info;
+    info.path = ConnectPath::relay;
+    info.remote = relay.to_string();
+    info.relay = via.to_string();
+    info.remote_public_key = a->remote;
+    info.handshakes_sent = a->asked.size();
+    info.socket = sock;
+    info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
+    PeerSetup setup = std::move(a->setup);
+    auto relay_peer = a->pairing->relay();
+    auto previous = std::move(setup.handlers.on_close);
+    setup.handlers.on_close = [relay_peer, previous](Peer& p, const std::optional<TransportError>& error) {
+      if (relay_peer) relay_peer->close();  // connect.js: the raw stream's close ends the relay connection
+      if (previous) previous(p, error);
+    };
+    auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(setup), c.keys);
     finish(a, peer, info);
   }
 
@@ -445,6 +568,12 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
       finish(a, connect_error("handshake with " + relay.to_string() + ": " + connected.error().message), {});
       return;
     }
+    if (connected->relay && connected->path == ConnectPath::relayed_address) {
+      // connect.js relayConnection: the server is firewalled and the handshake came through a
+      // relay; we take the blind relay (the reference also punches meanwhile, see docs).
+      start_client_relay(a, relay, std::move(*connected));
+      return;
+    }
     if (connected->path == ConnectPath::relayed_address && connected->holepunch_offered) {
       // connect.js holepunch(): the rounds, whose fast-open probe is the direct attempt.
       start_client_punch(a, relay, std::move(*connected));
@@ -462,6 +591,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     info.relay = relay.to_string();
     info.remote_public_key = a->remote;
     info.handshakes_sent = a->asked.size();
+    info.socket = sock;
     info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
     auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(a->setup), connected->keys);
     finish(a, peer, info);
@@ -485,7 +615,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void connect(const hypercore::PublicKey& remote, std::vector<Ipv4Address> hints, PeerSetup setup,
-               ConnectHandler done) {
+               std::optional<hypercore::PublicKey> relay_through, ConnectHandler done) {
     auto a = std::make_shared<Attempt>();
     a->remote = remote;
     a->socket = request_socket();
@@ -494,6 +624,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     ClientHandshakeOptions ho;
     ho.firewall = Firewall::unknown;
     ho.addresses4 = local_addresses(options.host, sock->port());
+    ho.relay_through = std::move(relay_through);
     a->handshake = std::make_unique<ClientHandshake>(key_pair, remote, a->local_id, std::move(ho));
     a->setup = std::move(setup);
     a->done = std::move(done);
@@ -628,7 +759,7 @@ std::vector<Ipv4Address> DhtPeer::relays(const hypercore::PublicKey& public_key)
 
 void DhtPeer::connect(const hypercore::PublicKey& remote, std::vector<Ipv4Address> hints, PeerSetup setup,
                       ConnectHandler done) {
-  impl_->connect(remote, std::move(hints), std::move(setup), std::move(done));
+  impl_->connect(remote, std::move(hints), std::move(setup), impl_->options.relay_through, std::move(done));
 }
 
 void DhtPeer::close() {

@@ -12,8 +12,10 @@
 // Paths: a direct handshake, an open server, the server's address as its relay saw it when
 // a PING there is answered, or a holepunch (holepunch_rounds.hpp) raced against that PING
 // when the server is firewalled and offers one; ConnectInfo::path says which. A listening
-// firewalled peer offers holepunching and answers PEER_HOLEPUNCH rounds. Not done: the blind
-// relay, and punching as a server behind a random NAT (docs/protocol/connect.md).
+// firewalled peer offers holepunching and answers PEER_HOLEPUNCH rounds. With a blind relay
+// (DhtPeerOptions::relay_through, or the peer's own) such a connection goes through the
+// relay instead (ConnectPath::relay). Not done: punching as a server behind a random NAT
+// (docs/protocol/connect.md).
 //
 // Ownership: the caller owns the io_context (run it on one thread) and the cores; DhtPeer
 // owns its sockets, its DHT node and its connections' streams. Call it from the io_context's
@@ -41,6 +43,10 @@ class UdpDht;
 class HyperDht;
 }  // namespace net::dht
 
+namespace net::udx {
+class UdxSocket;
+}
+
 namespace net::connect {
 
 struct DhtPeerOptions {
@@ -56,6 +62,15 @@ struct DhtPeerOptions {
   std::chrono::milliseconds reannounce{5 * 60 * 1000};
   // How long connect() waits for a handshake reply from any relay. Default 10 s.
   std::chrono::milliseconds handshake_timeout{10000};
+  // A blind relay (its public key, e.g. one `bee relay` runs) for our connections, as
+  // Hyperswarm's relayThrough: connect() and listen() name it in their Noise payloads, and a
+  // connection the two sides cannot make directly (the server firewalled and the handshake
+  // relayed) goes through it. A peer that names its own relay is followed likewise (the
+  // server's choice wins). Unset: no relay unless the peer asks for one.
+  std::optional<hypercore::PublicKey> relay_through;
+  // How long pairing at a blind relay may take, connecting to it included. Default 15 s
+  // (the reference's relay timeout).
+  std::chrono::milliseconds relay_timeout{15000};
 };
 
 // How a connection was made.
@@ -66,6 +81,9 @@ struct ConnectInfo {
   hypercore::PublicKey remote_public_key{};
   size_t handshakes_sent = 0;  // relays asked (connect)
   std::chrono::milliseconds elapsed{0};  // from connect() to the handshake reply
+  // The UDX socket the connection's stream lives on (a blind relay creates the streams it
+  // relays for a connection on the same socket).
+  std::shared_ptr<udx::UdxSocket> socket;
 };
 
 class DhtPeer {

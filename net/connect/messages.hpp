@@ -74,6 +74,17 @@ struct RelayThroughInfo {
   bool operator==(const RelayThroughInfo&) const = default;
 };
 
+// A connection to make through a blind relay (hyperdht connect.js/server.js
+// relayConnection): connect to `relay` over the DHT, then pair our UDX stream there under
+// `token`. The side whose relayThrough option chose the relay is the initiator; when both
+// chose one, the server's wins (the client follows the payload it received).
+struct RelayPlan {
+  hypercore::PublicKey relay{};
+  hypercore::Hash token{};
+  bool is_initiator = false;
+  bool operator==(const RelayPlan&) const = default;
+};
+
 // The payload inside each Noise IK message (§3.4). The flags byte is derived from what is
 // present: addresses4/addresses6 are written only when non-empty, relay_addresses whenever
 // set (even empty), as messages.js does.

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "net/connect/client_handshake.hpp"  // random_hash
+
 namespace net::connect {
 
 ServerHandshakes::ServerHandshakes(hypercore::KeyPair key_pair, ServerHandshakeOptions options)
@@ -36,6 +38,11 @@ std::optional<ServerAnswer> ServerHandshakes::on_handshake(hypercore::ByteSpan n
   ours.udx = UdxInfo{.version = 1, .reusable_socket = false, .id = error == PayloadError::none ? local_stream_id : 0u, .seq = 0};
   ours.secret_stream = SecretStreamInfo{};
   if (!options_.relay_addresses.empty()) ours.relay_addresses = options_.relay_addresses;
+  std::optional<RelayPlan> our_relay;
+  if (options_.relay_through && error == PayloadError::none) {
+    our_relay = RelayPlan{*options_.relay_through, random_hash(), true};
+    ours.relay_through = RelayThroughInfo{1, our_relay->relay, our_relay->token};
+  }
   if (options_.firewall != Firewall::open && !options_.holepunch_relays.empty() && error == PayloadError::none) {
     ours.holepunch = HolepunchInfo{local_stream_id, options_.holepunch_relays};
   }
@@ -59,6 +66,14 @@ std::optional<ServerAnswer> ServerHandshakes::on_handshake(hypercore::ByteSpan n
   accepted.client_address = client_address;
   // server.js: `if (remotePayload.firewall === OPEN || direct) onsocket(...)`.
   accepted.connect_now = direct || accepted.remote_payload.firewall == Firewall::open;
+  if (!accepted.connect_now) {
+    if (our_relay) {
+      accepted.relay = our_relay;
+    } else if (accepted.remote_payload.relay_through) {
+      const auto& r = *accepted.remote_payload.relay_through;
+      accepted.relay = RelayPlan{r.public_key, r.token, false};
+    }
+  }
   answer.accepted = std::move(accepted);
   return answer;
 }

@@ -45,6 +45,10 @@ struct ServerHandshakeOptions {
   // connection's local stream id) unless we are open, as server.js does when firewalled.
   // Empty: no holepunch offered.
   std::vector<RelayInfo> holepunch_relays;
+  // A blind relay every connection should go through (server.js relayThrough): each reply
+  // names it with a fresh token, and a connection the client does not dial directly pairs
+  // there (AcceptedConnection::relay). Unset: none, unless the client names one.
+  std::optional<hypercore::PublicKey> relay_through;
   // Decides on the client's key before we answer (the reference's `firewall` option):
   // false refuses silently, as Node does. Default: everyone.
   std::function<bool(const hypercore::PublicKey& remote, const NoisePayload& payload)> allow;
@@ -68,6 +72,10 @@ struct AcceptedConnection {
   // says it is reachable); otherwise the first UDX packet for our id, from wherever it comes,
   // binds the stream (the client dials us after a relayed handshake).
   bool connect_now = false;
+  // server.js: unless connect_now, pair the stream at a blind relay: ours (initiator) when
+  // relay_through is set, else the client's (not initiator). The stream still binds to a
+  // direct first packet if one comes before the pairing.
+  std::optional<RelayPlan> relay;
 };
 
 struct ServerAnswer {

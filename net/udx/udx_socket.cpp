@@ -351,6 +351,24 @@ void UdxSocket::release(uint32_t local_id) {
 
 size_t UdxSocket::stream_count() const { return impl_->mux.size(); }
 
+bool UdxSocket::connect_stream(uint32_t local_id, uint32_t remote_id, const Address& remote) {
+  Stream* s = find(local_id);
+  if (s == nullptr || s->connected() || s->closed()) return false;
+  s->connect(remote_id, remote, impl_->now());
+  // The owner may be waiting for the first packet (UdxByteStream::open): it looks again.
+  auto it = impl_->entries.find(local_id);
+  if (it != impl_->entries.end() && it->second.wake) {
+    asio::post(impl_->io, [w = impl_->self, local_id]() {
+      auto self = w.lock();
+      if (!self || self->impl_->closed) return;
+      auto e = self->impl_->entries.find(local_id);
+      if (e != self->impl_->entries.end() && !e->second.released && e->second.wake) e->second.wake();
+    });
+  }
+  impl_->flush();
+  return true;
+}
+
 void UdxSocket::flush() { impl_->flush(); }
 
 void UdxSocket::set_datagram_hook(DatagramHook hook) { impl_->hook = std::move(hook); }

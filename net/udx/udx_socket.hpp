@@ -82,6 +82,10 @@ class UdxSocket : public std::enable_shared_from_this<UdxSocket> {
   // socket drives it until it closes (see above), then forgets it.
   void release(uint32_t local_id);
   size_t stream_count() const;
+  // Connects a stream that waits for its first packet (accept_first_packet) and has not
+  // bound yet, to `remote_id` at `remote` (the HyperDHT server's stream, paired at a blind
+  // relay), and wakes its owner. False when it is bound already, closed or unknown.
+  bool connect_stream(uint32_t local_id, uint32_t remote_id, const Address& remote);
 
   // Sends what the streams have queued and re-arms the timer. Cheap when nothing changed.
   void flush();
