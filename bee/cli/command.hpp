@@ -53,6 +53,8 @@ std::span<const Command> db_commands();
 std::span<const Command> net_commands();
 // dht_commands.cpp: `bee dht bootstrap|lookup`.
 std::span<const Command> dht_commands();
+// dht_commands.cpp: `bee relay` (top-level).
+std::span<const Command> relay_commands();
 // group_commands.cpp: `bee group create|join|invite|remove|put|get|del|range|history|status|serve|sync`.
 std::span<const Command> group_commands();
 

@@ -14,7 +14,7 @@ namespace bee::cli {
 namespace {
 
 std::vector<std::span<const Command>> all_tables() {
-  return {db_commands(), net_commands(), core_commands(), dht_commands()};
+  return {db_commands(), net_commands(), core_commands(), dht_commands(), relay_commands()};
 }
 
 // "put" or "core append": how the script names a command (its words after `bee`).

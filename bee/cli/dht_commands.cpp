@@ -1,7 +1,8 @@
-// `bee dht bootstrap`, `bee dht lookup` and `bee dht connect`: a HyperDHT routing/storage
+// `bee dht bootstrap`, `bee dht lookup`, `bee dht connect` and `bee relay`: a HyperDHT routing/storage
 // node to bootstrap a private network from (tests, a LAN without internet), one LOOKUP of
 // a topic, as `hyperdht`'s `dht.lookup()` does it, and one connection to a peer by its
-// public key (net::connect::DhtPeer), reporting the path it took. All run on an EventLoop,
+// public key (net::connect::DhtPeer), reporting the path it took, and a blind relay
+// (net::connect::BlindRelayServer) for peers that cannot reach each other. All run on an EventLoop,
 // so no Asio header is included here. See docs/cli.md "bee dht".
 #include <chrono>
 #include <csignal>
@@ -16,6 +17,7 @@
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
 #include "bee/cli/net_common.hpp"
+#include "net/connect/blind_relay_server.hpp"
 #include "net/connect/dht_peer.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
@@ -227,9 +229,15 @@ int run_connect(const Invocation& inv) {
   auto timeout = timeout_option(inv.args, 10000);
   if (!timeout) return usage_error(inv, timeout.error());
   bool json = inv.args.has("json");
+  std::optional<hypercore::PublicKey> relay;
+  if (auto r = inv.args.value("relay")) {
+    relay = hypercore::hash_from_hex(*r);
+    if (!relay) return usage_error(inv, "--relay needs a public key of 64 hex digits, got '" + *r + "'");
+  }
 
   net::EventLoop loop;
   net::connect::DhtPeerOptions options;
+  options.relay_through = relay;
   for (const auto& b : *bootstrap) options.bootstrap.push_back(b.to_string());
   options.host = inv.args.value("host").value_or("0.0.0.0");
   options.handshake_timeout = std::chrono::milliseconds(*timeout);
@@ -268,11 +276,13 @@ int run_connect(const Invocation& inv) {
   });
   if (!opened) return report_error(inv, opened.error());
   dht = std::move(*opened);
-  loop.after(std::chrono::milliseconds(*timeout) * 2, [&] {
-    if (!failure && !open_at) failure = "request_timeout: no connection within " + std::to_string(*timeout * 2) + " ms";
+  // A relayed connection may take the relay's pairing time (15 s) on top of the handshake.
+  const auto limit = std::chrono::milliseconds(*timeout) * 2 + (relay ? options.relay_timeout : std::chrono::milliseconds(0));
+  loop.after(limit, [&] {
+    if (!failure && !open_at) failure = "request_timeout: no connection within " + std::to_string(limit.count()) + " ms";
     loop.stop();
   });
-  loop.run_for(std::chrono::milliseconds(*timeout) * 2 + std::chrono::seconds(1));
+  loop.run_for(limit + std::chrono::seconds(1));
   uint64_t responses = dht->udp().node().stats().responses_received - responses_before;
   dht->close();
   if (!open_at) {
@@ -303,6 +313,88 @@ int run_connect(const Invocation& inv) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------- relay
+
+int run_relay(const Invocation& inv) {
+  std::optional<hypercore::KeyPair> key_pair;
+  if (auto hex = inv.args.value("seed")) {
+    auto seed = hypercore::hash_from_hex(*hex);
+    if (!seed) return usage_error(inv, "--seed needs 64 hex digits (32 bytes), got '" + *hex + "'");
+    key_pair = hypercore::KeyPair::from_seed(*seed);
+  }
+  auto bootstrap = bootstrap_option(inv, net::swarm::kPublicBootstrap);
+  if (!bootstrap) return usage_error(inv, bootstrap.error());
+  std::optional<uint64_t> seconds;
+  if (auto v = inv.args.value("seconds")) {
+    seconds = parse_uint(*v);
+    if (!seconds || *seconds == 0) return usage_error(inv, "--seconds needs a positive number");
+  }
+  uint16_t port = 0;
+  if (auto v = inv.args.value("port")) {
+    auto p = parse_port(*v);
+    if (!p) return usage_error(inv, "--port needs a number from 0 to 65535");
+    port = *p;
+  }
+  bool json = inv.args.has("json");
+
+  net::EventLoop loop;
+  net::connect::DhtPeerOptions options;
+  for (const auto& b : *bootstrap) options.bootstrap.push_back(b.to_string());
+  options.host = inv.args.value("host").value_or("0.0.0.0");
+  options.port = port;
+  const hypercore::KeyPair keys = key_pair.value_or(hypercore::KeyPair::random());
+  std::unique_ptr<net::connect::DhtPeer> dht;
+  std::shared_ptr<net::connect::BlindRelayServer> relay;
+  auto opened = net::connect::DhtPeer::open(loop.context(), options, [&] {
+    relay = net::connect::BlindRelayServer::start(*dht, keys);
+  });
+  if (!opened) return report_error(inv, opened.error());
+  dht = std::move(*opened);
+  // The key is known before the announcement lands; peers find it once announced.
+  if (json) {
+    JsonObject out;
+    out.string("publicKey", to_hex(keys.public_key)).number("port", dht->port());
+    print(out.str() + "\n");
+  } else {
+    print(to_hex(keys.public_key) + "\n");
+  }
+  std::fflush(stdout);
+
+  bool stopped = false;
+  auto stop = [&] {
+    stopped = true;
+    if (relay) relay->close();
+    dht->close();
+    loop.cancel_waits();
+    loop.stop();
+  };
+  loop.on_signals({SIGINT, SIGTERM}, [&](int signal) {
+    std::fprintf(stderr, "bee relay: signal %d, stopping\n", signal);
+    stop();
+  });
+  if (seconds) loop.after(std::chrono::seconds(*seconds), stop);
+  net::connect::BlindRelayStats stats;
+  while (!stopped) {
+    loop.run_for(std::chrono::seconds(1));
+    if (relay) stats = relay->stats();
+  }
+  std::fprintf(stderr, "bee relay: %llu pairings matched, %llu refused, %llu expired, %llu packets relayed\n",
+               static_cast<unsigned long long>(stats.pairings.matched),
+               static_cast<unsigned long long>(stats.pairings.refused),
+               static_cast<unsigned long long>(stats.pairings.expired),
+               static_cast<unsigned long long>(stats.relayed_packets));
+  return kExitOk;
+}
+
+constexpr OptionSpec kRelayOptions[] = {
+    {"seed", "HEX", "derive the relay's key pair from 32 bytes (64 hex digits; default a random key)"},
+    {"bootstrap", "IPV4:PORT", "a bootstrap node (repeatable; default the public HyperDHT ones)"},
+    {"host", "IPV4", "address to bind (default 0.0.0.0)"},
+    {"port", "PORT", "UDP port of the DHT server socket (default 0: any free port)"},
+    {"seconds", "N", "stop after N seconds (default: until SIGINT or SIGTERM)"},
+    {"json", "", "print one JSON line {publicKey, port} instead of the bare key"},
+};
+
 constexpr OptionSpec kBootstrapOptions[] = {
     {"host", "IPV4", "address to bind and to derive the node id from (default 127.0.0.1)"},
     {"port", "PORT", "UDP port (required; 0: any free port)"},
@@ -322,6 +414,7 @@ constexpr OptionSpec kConnectOptions[] = {
     {"relay-address", "IPV4:PORT", "send the handshake here too (repeatable): a relay from the peer's record"},
     {"host", "IPV4", "address to bind (default 0.0.0.0)"},
     {"timeout", "MS", "give up on the handshake after MS milliseconds (default 10000)"},
+    {"relay", "PUBLICKEY", "a blind relay (`bee relay`) to connect through when no direct path is open"},
     {"json", "", "print one JSON object {publicKey, path, remote, relay, handshakes, dhtRoundTrips, "
                  "handshakeMs, openMs}"},
 };
@@ -346,14 +439,26 @@ constexpr Command kDhtCommands[] = {
      "Noise public key is PUBLICKEY, as hyperdht's connect() does: FIND_PEER for the nodes\n"
      "holding its announcement (and any --relay-address), the Noise IK handshake through them,\n"
      "then a UDX stream and the secret stream. Prints the path (direct, open_server,\n"
-     "relayed_address, holepunch), the address, the relay, the DHT round trips and the times, then\n"
+     "relayed_address, holepunch, relay), the address, the relay, the DHT round trips and the times, then\n"
      "closes. The first thing to run when two peers do not see each other. Fails with\n"
      "connect_failed (not found, refused) or handshake_timeout.",
      kConnectOptions, run_connect},
 };
 
+constexpr Command kRelayCommands[] = {
+    {"", "relay", {}, "", "run a blind relay for HyperDHT peers and print its public key",
+     "Runs a blind relay (Hyperswarm's relayThrough, the blind-relay protocol) on the HyperDHT:\n"
+     "listens on its key pair (--seed, or a random one), prints the public key (with --json\n"
+     "{publicKey, port}) and pairs connections that present the same token, relaying their\n"
+     "UDX streams to each other. It sees only encrypted bytes. Peers use it with `bee dht\n"
+     "connect --relay KEY`, or Hyperswarm's relayThrough option. Runs until SIGINT or SIGTERM,\n"
+     "or --seconds, then prints its counters on stderr.",
+     kRelayOptions, run_relay},
+};
+
 }  // namespace
 
 std::span<const Command> dht_commands() { return kDhtCommands; }
+std::span<const Command> relay_commands() { return kRelayCommands; }
 
 }  // namespace bee::cli

@@ -56,6 +56,9 @@ const Command* find_top_level(std::string_view name) {
   for (const auto& c : net_commands()) {
     if (c.name == name) return &c;
   }
+  for (const auto& c : relay_commands()) {
+    if (c.name == name) return &c;
+  }
   return nullptr;
 }
 
@@ -133,6 +136,11 @@ void print_main_help() {
     text += "  " + left + std::string(c.summary) + "\n";
   }
   for (const auto& c : net_commands()) {
+    std::string left = std::string(c.name);
+    left.append(left.size() < 14 ? 14 - left.size() : 1, ' ');
+    text += "  " + left + std::string(c.summary) + "\n";
+  }
+  for (const auto& c : relay_commands()) {
     std::string left = std::string(c.name);
     left.append(left.size() < 14 ? 14 - left.size() : 1, ' ');
     text += "  " + left + std::string(c.summary) + "\n";
