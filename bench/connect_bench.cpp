@@ -20,9 +20,6 @@
 //   build/release/bench/connect_bench [RUNS=10]
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +33,7 @@
 #include <vector>
 
 #include "hypercore/core.hpp"
+#include "tests/support/child_process.hpp"
 #include "net/connect/dht_peer.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
@@ -57,36 +55,14 @@ std::string oracle_dir() {
 }
 
 // A Node process with its stdout piped here; killed on destruction.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-  std::string buffer;
-  explicit Child(const std::vector<std::string>& argv) {
-    int p[2];
-    if (pipe(p) != 0) die("pipe failed");
-    pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(p[1], 1);
-      close(p[0]);
-      close(p[1]);
-      std::string node_path = "NODE_PATH=" + oracle_dir() + "/node_modules";
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(p[1]);
-    out = p[0];
+struct Child : bee_test::ChildProcess {
+  explicit Child(const std::vector<std::string>& argv) : ChildProcess(argv, options()) {
+    if (!started()) die("cannot start " + argv.front());
   }
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    close(out);
+  static Options options() {
+    Options o;
+    o.env.push_back("NODE_PATH=" + oracle_dir() + "/node_modules");
+    return o;
   }
   // The first line, waiting at most `limit`.
   std::string line(std::chrono::milliseconds limit) {
