@@ -12,11 +12,7 @@
 // Run from a release build (the oracle installed by scripts/setup.sh):
 //   build/release/bench/udx_bench [--mib 64] [--no-node]
 // Environment: BEE_ORACLE_DIR (default <source>/.cache/oracle).
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -33,6 +29,7 @@
 
 #include "net/transport/event_loop.hpp"
 #include "net/udx/udx_socket.hpp"
+#include "tests/support/child_process.hpp"
 
 #ifndef BEE_SOURCE_DIR
 #define BEE_SOURCE_DIR "."
@@ -167,41 +164,12 @@ Result ours_two_threads(const Config& c) {
 // tests/interop/udx_peer.js as a child: JSON lines in on stdin, out on stdout.
 class NodePeer {
  public:
-  NodePeer(const Config& c, const std::vector<std::string>& args) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) die("pipe");
-    std::vector<std::string> argv = {"node", std::string(BEE_SOURCE_DIR) + "/tests/interop/udx_peer.js"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string node_path = "NODE_PATH=" + c.oracle + "/node_modules";
-    pid_ = fork();
-    if (pid_ < 0) die("fork");
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
-      putenv(node_path.data());
-      std::vector<char*> v;
-      for (auto& a : argv) v.push_back(a.data());
-      v.push_back(nullptr);
-      execvp(v[0], v.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    in_ = in[1];
-    out_ = out[0];
-    fcntl(out_, F_SETFL, O_NONBLOCK);
-  }
-  ~NodePeer() {
-    close(in_);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    close(out_);
+  NodePeer(const Config& c, const std::vector<std::string>& args) : child_(argv(args), options(c)) {
+    if (!child_.started()) die("cannot start node");
   }
   void send(const std::string& line) {
     std::string l = line + "\n";
-    if (write(in_, l.data(), l.size()) != static_cast<ssize_t>(l.size())) die("write to node");
+    if (write(child_.in, l.data(), l.size()) != static_cast<ssize_t>(l.size())) die("write to node");
   }
   // The next line containing `needle`, pumping `pump` meanwhile; nullopt at the deadline.
   std::optional<std::string> wait_line(const std::string& needle, const std::function<void()>& pump,
@@ -217,11 +185,11 @@ class NodePeer {
       if (pump) {
         pump();
       } else {
-        pollfd p{out_, POLLIN, 0};
+        pollfd p{child_.out, POLLIN, 0};
         poll(&p, 1, 10);
       }
       char b[65536];
-      for (ssize_t n; (n = read(out_, b, sizeof b)) > 0;) buf_.append(b, static_cast<size_t>(n));
+      for (ssize_t n; (n = read(child_.out, b, sizeof b)) > 0;) buf_.append(b, static_cast<size_t>(n));
     }
   }
   static uint64_t field(const std::string& line, const std::string& key) {
@@ -230,8 +198,20 @@ class NodePeer {
   }
 
  private:
-  pid_t pid_ = -1;
-  int in_ = -1, out_ = -1;
+  static std::vector<std::string> argv(const std::vector<std::string>& args) {
+    std::vector<std::string> v = {"node", std::string(BEE_SOURCE_DIR) + "/tests/interop/udx_peer.js"};
+    v.insert(v.end(), args.begin(), args.end());
+    return v;
+  }
+  static bee_test::ChildProcess::Options options(const Config& c) {
+    bee_test::ChildProcess::Options o;
+    o.env.push_back("NODE_PATH=" + c.oracle + "/node_modules");
+    o.pipe_stdin = true;
+    o.nonblocking_stdout = true;
+    return o;
+  }
+
+  bee_test::ChildProcess child_;
   std::string buf_;
 };
 

@@ -20,12 +20,13 @@
 #include "hypercore/bytes.hpp"
 #include "hypercore/crypto.hpp"
 #include "net/connect/connect_error.hpp"
+#include "net/stream/noise_symmetric_state.hpp"
 #include "net/stream/secret_stream.hpp"
 
 namespace net::connect {
 
-using Hash64 = std::array<uint8_t, 64>;
-using Key32 = std::array<uint8_t, 32>;
+using net::Hash64;
+using net::Key32;
 
 // "Noise_IK_Ed25519_ChaChaPoly_BLAKE2b" (35 bytes).
 extern const char kNoiseIkProtocolName[];
@@ -75,7 +76,7 @@ class NoiseIk {
   // The initiator's static key: known from the start on the initiator, after msg1 on the responder.
   const hypercore::PublicKey& remote_public_key() const { return rs_; }
   // The running h.
-  const Hash64& hash() const { return h_; }
+  const Hash64& hash() const { return state_.hash(); }
   // Valid once complete().
   const IkOutcome& outcome() const { return outcome_; }
 
@@ -83,10 +84,6 @@ class NoiseIk {
   enum Step { kMsg1 = 0, kMsg2 = 1, kDone = 2 };
   NoiseIk(bool is_initiator, const hypercore::KeyPair& s, std::optional<hypercore::KeyPair> e);
 
-  void mix_hash(hypercore::ByteSpan data);
-  bool mix_key(const hypercore::KeyPair& local, const hypercore::PublicKey& remote);
-  hypercore::Bytes encrypt_and_hash(hypercore::ByteSpan plaintext);
-  std::optional<hypercore::Bytes> decrypt_and_hash(hypercore::ByteSpan ciphertext);
   void split();
   std::unexpected<ConnectError> fail(ConnectErrc code, std::string why);
   void wipe();
@@ -96,10 +93,7 @@ class NoiseIk {
   hypercore::KeyPair e_;
   hypercore::PublicKey re_{};
   hypercore::PublicKey rs_{};
-  Hash64 h_{};
-  Hash64 ck_{};
-  std::optional<Key32> k_;
-  uint64_t n_ = 0;
+  net::SymmetricState state_;
   int step_ = kMsg1;
   bool failed_ = false;
   IkOutcome outcome_;

@@ -23,18 +23,14 @@ constexpr size_t kEncryptedKeyLen = kKeyLen + detail::kAeadTagLen;
 NoiseHandshake::NoiseHandshake(bool is_initiator, NoiseKeys keys)
     : is_initiator_(is_initiator),
       s_(keys.static_key_pair ? *keys.static_key_pair : hypercore::KeyPair::random()),
-      e_(keys.ephemeral_key_pair ? *keys.ephemeral_key_pair : hypercore::KeyPair::random()) {
-  // The 35-byte name fits HASHLEN, so h starts as the zero-padded name (no hashing).
-  std::memcpy(h_.data(), kNoiseProtocolName, sizeof kNoiseProtocolName - 1);
-  ck_ = h_;
-  mix_hash({});  // empty prologue
+      e_(keys.ephemeral_key_pair ? *keys.ephemeral_key_pair : hypercore::KeyPair::random()),
+      state_(kNoiseProtocolName) {
+  state_.mix_hash({});  // empty prologue
 }
 
 NoiseHandshake::~NoiseHandshake() {
   sodium_memzero(e_.secret_key.data(), e_.secret_key.size());
   sodium_memzero(s_.secret_key.data(), s_.secret_key.size());
-  sodium_memzero(ck_.data(), ck_.size());
-  if (k_) sodium_memzero(k_->data(), k_->size());
 }
 
 bool NoiseHandshake::wants_write() const {
@@ -42,47 +38,11 @@ bool NoiseHandshake::wants_write() const {
   return is_initiator_ ? (step_ == kMsg1 || step_ == kMsg3) : step_ == kMsg2;
 }
 
-void NoiseHandshake::mix_hash(ByteSpan data) { h_ = detail::blake2b512({h_, data}); }
-
-bool NoiseHandshake::mix_key(const hypercore::KeyPair& local, const PublicKey& remote) {
-  auto shared = detail::dh(local.secret_key, remote);
-  if (!shared) return false;
-  auto [ck, temp_k] = detail::hkdf2(ck_, *shared);
-  sodium_memzero(shared->data(), shared->size());
-  ck_ = ck;
-  Key32 k;
-  std::copy_n(temp_k.begin(), k.size(), k.begin());
-  k_ = k;
-  n_ = 0;
-  return true;
-}
-
-Bytes NoiseHandshake::encrypt_and_hash(ByteSpan plaintext) {
-  Bytes c = k_ ? detail::aead_encrypt(*k_, n_++, h_, plaintext) : Bytes(plaintext.begin(), plaintext.end());
-  mix_hash(c);
-  return c;
-}
-
-std::optional<Bytes> NoiseHandshake::decrypt_and_hash(ByteSpan ciphertext) {
-  std::optional<Bytes> p;
-  if (k_) {
-    p = detail::aead_decrypt(*k_, n_, h_, ciphertext);
-    if (!p) return std::nullopt;
-    n_++;
-  } else {
-    p = Bytes(ciphertext.begin(), ciphertext.end());
-  }
-  mix_hash(ciphertext);
-  return p;
-}
-
 void NoiseHandshake::split() {
-  auto [t1, t2] = detail::hkdf2(ck_, {});
-  const auto& tx = is_initiator_ ? t1 : t2;
-  const auto& rx = is_initiator_ ? t2 : t1;
-  std::copy_n(tx.begin(), kKeyLen, outcome_.tx.begin());
-  std::copy_n(rx.begin(), kKeyLen, outcome_.rx.begin());
-  outcome_.handshake_hash = h_;
+  auto [tx, rx] = state_.split(is_initiator_);
+  outcome_.tx = tx;
+  outcome_.rx = rx;
+  outcome_.handshake_hash = state_.hash();
   outcome_.remote_public_key = rs_;
   step_ = kDone;
 }
@@ -97,22 +57,22 @@ StreamResult<Bytes> NoiseHandshake::write_message() {
   Bytes out;
   auto append = [&out](ByteSpan b) { out.insert(out.end(), b.begin(), b.end()); };
   if (step_ == kMsg1) {  // -> e
-    mix_hash(e_.public_key);
+    state_.mix_hash(e_.public_key);
     append(e_.public_key);
-    append(encrypt_and_hash({}));
+    append(state_.encrypt_and_hash({}));
     step_ = kMsg2;
   } else if (step_ == kMsg2) {  // <- e, ee, s, es
-    mix_hash(e_.public_key);
+    state_.mix_hash(e_.public_key);
     append(e_.public_key);
-    if (!mix_key(e_, re_)) return fail("msg2: unusable remote ephemeral key");
-    append(encrypt_and_hash(s_.public_key));
-    if (!mix_key(s_, re_)) return fail("msg2: unusable remote ephemeral key");
-    append(encrypt_and_hash({}));
+    if (!state_.mix_key(e_.secret_key, re_)) return fail("msg2: unusable remote ephemeral key");
+    append(state_.encrypt_and_hash(s_.public_key));
+    if (!state_.mix_key(s_.secret_key, re_)) return fail("msg2: unusable remote ephemeral key");
+    append(state_.encrypt_and_hash({}));
     step_ = kMsg3;
   } else {  // -> s, se
-    append(encrypt_and_hash(s_.public_key));
-    if (!mix_key(s_, re_)) return fail("msg3: unusable remote ephemeral key");
-    append(encrypt_and_hash({}));
+    append(state_.encrypt_and_hash(s_.public_key));
+    if (!state_.mix_key(s_.secret_key, re_)) return fail("msg3: unusable remote ephemeral key");
+    append(state_.encrypt_and_hash({}));
     split();
   }
   return out;
@@ -124,8 +84,8 @@ StreamResult<void> NoiseHandshake::read_message(ByteSpan m) {
   if (step_ == kMsg1) {  // responder reads -> e
     if (m.size() < kKeyLen) return fail("msg1: " + std::to_string(m.size()) + " bytes, need 32");
     std::copy_n(m.begin(), kKeyLen, re_.begin());
-    mix_hash(re_);
-    (void)decrypt_and_hash(m.subspan(kKeyLen));  // no key yet: hashes the (ignored) payload
+    state_.mix_hash(re_);
+    (void)state_.decrypt_and_hash(m.subspan(kKeyLen));  // no key yet: hashes the (ignored) payload
     step_ = kMsg2;
     return {};
   }
@@ -134,13 +94,13 @@ StreamResult<void> NoiseHandshake::read_message(ByteSpan m) {
       return fail("msg2: " + std::to_string(m.size()) + " bytes, need 96");
     }
     std::copy_n(m.begin(), kKeyLen, re_.begin());
-    mix_hash(re_);
-    if (!mix_key(e_, re_)) return fail("msg2: unusable remote ephemeral key");
-    auto rs = decrypt_and_hash(m.subspan(kKeyLen, kEncryptedKeyLen));
+    state_.mix_hash(re_);
+    if (!state_.mix_key(e_.secret_key, re_)) return fail("msg2: unusable remote ephemeral key");
+    auto rs = state_.decrypt_and_hash(m.subspan(kKeyLen, kEncryptedKeyLen));
     if (!rs) return fail("msg2: static key fails authentication");
     std::copy_n(rs->begin(), kKeyLen, rs_.begin());
-    if (!mix_key(e_, rs_)) return fail("msg2: unusable remote static key");
-    if (!decrypt_and_hash(m.subspan(kKeyLen + kEncryptedKeyLen))) return fail("msg2: payload fails authentication");
+    if (!state_.mix_key(e_.secret_key, rs_)) return fail("msg2: unusable remote static key");
+    if (!state_.decrypt_and_hash(m.subspan(kKeyLen + kEncryptedKeyLen))) return fail("msg2: payload fails authentication");
     step_ = kMsg3;
     return {};
   }
@@ -148,11 +108,11 @@ StreamResult<void> NoiseHandshake::read_message(ByteSpan m) {
   if (m.size() < kEncryptedKeyLen + detail::kAeadTagLen) {
     return fail("msg3: " + std::to_string(m.size()) + " bytes, need 64");
   }
-  auto rs = decrypt_and_hash(m.first(kEncryptedKeyLen));
+  auto rs = state_.decrypt_and_hash(m.first(kEncryptedKeyLen));
   if (!rs) return fail("msg3: static key fails authentication");
   std::copy_n(rs->begin(), kKeyLen, rs_.begin());
-  if (!mix_key(e_, rs_)) return fail("msg3: unusable remote static key");
-  if (!decrypt_and_hash(m.subspan(kEncryptedKeyLen))) return fail("msg3: payload fails authentication");
+  if (!state_.mix_key(e_.secret_key, rs_)) return fail("msg3: unusable remote static key");
+  if (!state_.decrypt_and_hash(m.subspan(kEncryptedKeyLen))) return fail("msg3: payload fails authentication");
   split();
   return {};
 }

@@ -17,12 +17,10 @@
 
 #include "hypercore/bytes.hpp"
 #include "hypercore/crypto.hpp"
+#include "net/stream/noise_symmetric_state.hpp"
 #include "net/stream/stream_error.hpp"
 
 namespace net {
-
-using Hash64 = std::array<uint8_t, 64>;
-using Key32 = std::array<uint8_t, 32>;
 
 // "Noise_XX_Ed25519_ChaChaPoly_BLAKE2b".
 extern const char kNoiseProtocolName[];
@@ -66,17 +64,13 @@ class NoiseHandshake {
   const hypercore::PublicKey& local_public_key() const { return s_.public_key; }
   const hypercore::PublicKey& local_ephemeral_public_key() const { return e_.public_key; }
   // The running handshake hash h (after construction: h after the prologue).
-  const Hash64& hash() const { return h_; }
+  const Hash64& hash() const { return state_.hash(); }
   // Valid once complete().
   const HandshakeOutcome& outcome() const { return outcome_; }
 
  private:
   enum Step { kMsg1 = 0, kMsg2 = 1, kMsg3 = 2, kDone = 3 };
 
-  void mix_hash(hypercore::ByteSpan data);
-  bool mix_key(const hypercore::KeyPair& local, const hypercore::PublicKey& remote);
-  hypercore::Bytes encrypt_and_hash(hypercore::ByteSpan plaintext);
-  std::optional<hypercore::Bytes> decrypt_and_hash(hypercore::ByteSpan ciphertext);
   void split();
   std::unexpected<StreamError> fail(std::string why);
 
@@ -85,10 +79,7 @@ class NoiseHandshake {
   hypercore::KeyPair e_;
   hypercore::PublicKey re_{};
   hypercore::PublicKey rs_{};
-  Hash64 h_{};
-  Hash64 ck_{};
-  std::optional<Key32> k_;
-  uint64_t n_ = 0;
+  SymmetricState state_;
   int step_ = kMsg1;
   bool failed_ = false;
   HandshakeOutcome outcome_;

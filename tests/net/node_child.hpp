@@ -16,82 +16,19 @@
 #include <vector>
 
 #include "tests/net/replication_test_util.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace repl_test {
 
-struct NodeChild {
-  pid_t pid = -1;
-  int out = -1;
-  std::string buffer;
-
-  // Starts argv (node with NODE_PATH set to the reference's modules) with stdout piped here.
-  explicit NodeChild(const std::vector<std::string>& argv) {
-    int p[2];
-    if (pipe(p) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      // Dies with the test: a crashed test must not leave it holding ctest's output pipe.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(p[1], 1);
-      close(p[0]);
-      close(p[1]);
-      std::string node_path = "NODE_PATH=" + bee_test::oracle_dir() + "/node_modules";
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(p[1]);
-    out = p[0];
+// Starts argv (node with NODE_PATH set to the reference's modules) with stdout piped here.
+struct NodeChild : bee_test::ChildProcess {
+  explicit NodeChild(const std::vector<std::string>& argv) : ChildProcess(argv, node_options()) {}
+  static Options node_options() {
+    Options o;
+    o.env.push_back("NODE_PATH=" + bee_test::oracle_dir() + "/node_modules");
+    return o;
   }
-  NodeChild(const NodeChild&) = delete;
-  NodeChild& operator=(const NodeChild&) = delete;
-  ~NodeChild() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out >= 0) close(out);
-  }
-
-  // Reads until `done(buffer)` or EOF or the deadline. False on timeout.
-  bool read_until(const std::function<bool(const std::string&)>& done, Clock::time_point deadline) {
-    char buf[4096];
-    while (!done(buffer)) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd fd{out, POLLIN, 0};
-      int r = poll(&fd, 1, static_cast<int>(std::min<long long>(left, 200)));
-      if (r < 0 && errno != EINTR) return false;
-      if (r <= 0) continue;
-      ssize_t n = read(out, buf, sizeof buf);
-      if (n <= 0) return done(buffer);
-      buffer.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads what is available without blocking; true once a full line arrived.
-  bool poll_line() {
-    char buf[65536];
-    pollfd fd{out, POLLIN, 0};
-    while (poll(&fd, 1, 0) > 0) {
-      ssize_t n = read(out, buf, sizeof buf);
-      if (n <= 0) break;
-      buffer.append(buf, static_cast<size_t>(n));
-    }
-    return buffer.find('\n') != std::string::npos;
-  }
-
-  // Waits (until the deadline) for a full line.
-  bool read_line(Clock::time_point deadline) {
-    return read_until([](const std::string& b) { return b.find('\n') != std::string::npos; }, deadline);
-  }
-
-  std::string line() const { return buffer.substr(0, buffer.find('\n')); }
 };
 
 // Sends all of `b` on a blocking socket; false when the peer is gone.

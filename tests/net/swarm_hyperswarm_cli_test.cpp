@@ -10,19 +10,13 @@
 // Node reference fails. Every child is killed and reaped; every wait is bounded.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/cli/cli_support.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/oracle.hpp"
 #include "tests/support/private_netns.hpp"
 
@@ -36,67 +30,14 @@ using namespace std::chrono_literals;
 
 // A child with stdin and stdout piped (NODE_PATH set to the reference's modules); killed
 // and reaped on destruction.
-struct Child {
-  pid_t pid = -1;
-  int in = -1, out = -1;
-  std::string buffer;
-
-  explicit Child(const std::vector<std::string>& argv) {
-    int to[2], from[2];
-    if (pipe(to) != 0) return;
-    if (pipe(from) != 0) {
-      close(to[0]);
-      close(to[1]);
-      return;
-    }
-    pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(to[0], 0);
-      dup2(from[1], 1);
-      for (int fd : {to[0], to[1], from[0], from[1]}) close(fd);
-      std::string node_path = "NODE_PATH=" + bee_test::oracle_dir() + "/node_modules";
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(to[0]);
-    close(from[1]);
-    in = to[1];
-    out = from[0];
+struct Child : bee_test::ChildProcess {
+  explicit Child(const std::vector<std::string>& argv) : ChildProcess(argv, options()) {}
+  static Options options() {
+    Options o;
+    o.env.push_back("NODE_PATH=" + bee_test::oracle_dir() + "/node_modules");
+    o.pipe_stdin = true;
+    return o;
   }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (in >= 0) close(in);
-    if (out >= 0) close(out);
-  }
-
-  // Waits (until the deadline) for `needle` in the output.
-  bool wait_for(const std::string& needle, std::chrono::milliseconds limit) {
-    auto deadline = Clock::now() + limit;
-    char buf[4096];
-    while (buffer.find(needle) == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd fd{out, POLLIN, 0};
-      int r = poll(&fd, 1, static_cast<int>(std::min<long long>(left, 200)));
-      if (r <= 0) continue;
-      ssize_t n = read(out, buf, sizeof buf);
-      if (n <= 0) return buffer.find(needle) != std::string::npos;
-      buffer.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  std::string line() const { return buffer.substr(0, buffer.find('\n')); }
-  bool write(const std::string& text) { return ::write(in, text.data(), text.size()) == ssize_t(text.size()); }
 };
 
 // The namespace and a Node testnet of 3 nodes in it.

@@ -3,11 +3,6 @@
 // destruction and dies with the test. `available()` says why it cannot run here.
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <simdjson.h>
@@ -20,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/oracle.hpp"
 
 namespace udx_test {
@@ -48,48 +44,16 @@ struct NodeStream {
 class NodePeer {
  public:
   // `prefix` runs it through another program (ip netns exec NS ...).
-  explicit NodePeer(const std::vector<std::string>& extra_args = {}, const std::vector<std::string>& prefix = {}) {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return;
-    std::vector<std::string> argv = prefix;
-    argv.insert(argv.end(), {"node", bee_test::interop_script("udx_peer.js")});
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    std::string node_path = "NODE_PATH=" + bee_test::oracle_dir() + "/node_modules";
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      for (int fd : {in[0], in[1], out[0], out[1]}) close(fd);
-      putenv(node_path.data());
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    in_ = in[1];
-    out_ = out[0];
-    fcntl(out_, F_SETFL, O_NONBLOCK);
-  }
+  explicit NodePeer(const std::vector<std::string>& extra_args = {}, const std::vector<std::string>& prefix = {})
+      : child_(argv(extra_args, prefix), options()) {}
   NodePeer(const NodePeer&) = delete;
   NodePeer& operator=(const NodePeer&) = delete;
-  ~NodePeer() {
-    if (in_ >= 0) close(in_);
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) close(out_);
-  }
 
   void send(const std::string& json_line) {
     std::string line = json_line + "\n";
     size_t off = 0;
     while (off < line.size()) {
-      ssize_t n = write(in_, line.data() + off, line.size() - off);
+      ssize_t n = write(child_.in, line.data() + off, line.size() - off);
       if (n <= 0) return;
       off += static_cast<size_t>(n);
     }
@@ -99,7 +63,7 @@ class NodePeer {
   size_t poll() {
     char buf[65536];
     for (;;) {
-      ssize_t n = read(out_, buf, sizeof buf);
+      ssize_t n = read(child_.out, buf, sizeof buf);
       if (n <= 0) break;
       pending_.append(buf, static_cast<size_t>(n));
     }
@@ -121,6 +85,21 @@ class NodePeer {
   std::string log;
 
  private:
+  static std::vector<std::string> argv(const std::vector<std::string>& extra_args,
+                                       const std::vector<std::string>& prefix) {
+    std::vector<std::string> v = prefix;
+    v.insert(v.end(), {"node", bee_test::interop_script("udx_peer.js")});
+    v.insert(v.end(), extra_args.begin(), extra_args.end());
+    return v;
+  }
+  static bee_test::ChildProcess::Options options() {
+    bee_test::ChildProcess::Options o;
+    o.env.push_back("NODE_PATH=" + bee_test::oracle_dir() + "/node_modules");
+    o.pipe_stdin = true;
+    o.nonblocking_stdout = true;
+    return o;
+  }
+
   void apply(const std::string& line) {
     simdjson::dom::element e;
     if (parser_.parse(line).get(e) != simdjson::SUCCESS) return;
@@ -166,8 +145,7 @@ class NodePeer {
     }
   }
 
-  pid_t pid_ = -1;
-  int in_ = -1, out_ = -1;
+  bee_test::ChildProcess child_;
   std::string pending_;
   simdjson::dom::parser parser_;
 };
