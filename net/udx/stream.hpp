@@ -159,6 +159,10 @@ class Stream {
     hypercore::Bytes payload;
   };
 
+  // A packet from `from` is ours to read (or relay): binds a stream waiting for its first
+  // packet, refuses other sources unless accept_any_source; counts what it refuses.
+  bool admit(const Address& from, Millis now);
+
   // stream_recv.cpp
   void process_ack(const PacketView& p, Millis now);
   void ack_packet(OutPacket& pkt, bool by_sack, Millis now);

@@ -14,6 +14,21 @@ constexpr uint32_t kMaxCwnd = 4096;
 constexpr size_t kMaxSacksProcessed = 64;  // libudx sends at most 50 per ACK
 }  // namespace
 
+bool Stream::admit(const Address& from, Millis now) {
+  if (!connected_) {
+    if (!accept_first_) {
+      stats_.dropped_packets++;
+      return false;
+    }
+    connect(remote_id_, from, now);
+  }
+  if (!(from == remote_) && !options_.accept_any_source) {
+    stats_.dropped_packets++;
+    return false;
+  }
+  return true;
+}
+
 void Stream::receive(const PacketView& p, const Address& from, Millis now) {
   const uint8_t type = p.header.type;
   if (state_ == State::closed) {
@@ -21,17 +36,7 @@ void Stream::receive(const PacketView& p, const Address& from, Millis now) {
     if (connected_ && now < linger_until_ && from == remote_ && (type & (kTypeData | kTypeEnd))) ack_needed_ = true;
     return;
   }
-  if (!connected_) {
-    if (!accept_first_) {
-      stats_.dropped_packets++;
-      return;
-    }
-    connect(remote_id_, from, now);
-  }
-  if (!(from == remote_) && !options_.accept_any_source) {
-    stats_.dropped_packets++;
-    return;
-  }
+  if (!admit(from, now)) return;
   stats_.packets_received++;
   if (type & kTypeHeartbeat) {  // libudx answers with an ACK and reads nothing else
     queue_control(0, now);

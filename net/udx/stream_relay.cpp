@@ -28,17 +28,7 @@ UdxResult<void> Stream::relay_to(Stream& destination) {
 
 void Stream::relay(hypercore::ByteSpan datagram, const Address& from, Millis now) {
   if (state_ == State::closed || datagram.size() < kHeaderSize) return;
-  if (!connected_) {
-    if (!accept_first_) {
-      stats_.dropped_packets++;
-      return;
-    }
-    connect(remote_id_, from, now);
-  }
-  if (!(from == remote_) && !options_.accept_any_source) {
-    stats_.dropped_packets++;
-    return;
-  }
+  if (!admit(from, now)) return;
   stats_.packets_received++;
   Stream* to = relay_to_;
   if (to != nullptr && to->connected_ && to->state_ != State::closed && to->outbox_.size() < kMaxRelayBacklog) {
