@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict'
-// Node blind-relay roles for tests/net/connect/blind_relay_interop_test.cpp (hyperdht
+// Node blind-relay roles for tests/net/connect/blind_relay_nat_test.cpp (hyperdht
 // 6.34.0, blind-relay 1.6.1). Prints one JSON line when ready, then one per event; runs
-// until SIGTERM or --seconds (default 60; exit 2 on timeout for clients).
+// until SIGTERM or --seconds (default 60; exit 2 on timeout for clients). Every role takes
+// --host (the address its DHT socket binds, default 127.0.0.1; 0.0.0.0 in the NAT lab).
 //
 //   relay   --bootstrap h:p --seed S                a blind relay wired as hyperdht's tests
 //                                                    wire it: {"publicKey"}; then
@@ -27,7 +28,7 @@ const print = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 const remoteOf = (s) => (s.rawStream ? `${s.rawStream.remoteHost}:${s.rawStream.remotePort}` : '')
 
 async function relay () {
-  const node = new DHT({ bootstrap: [arg('bootstrap')], host: '127.0.0.1' })
+  const node = new DHT({ bootstrap: [arg('bootstrap')], host: arg('host', '127.0.0.1') })
   await node.ready()
   const relay = new RelayServer({ createStream: (opts) => node.createRawStream({ ...opts, framed: true }) })
   const server = node.createServer((socket) => {
@@ -43,7 +44,7 @@ async function relay () {
 }
 
 async function listen () {
-  const node = new DHT({ bootstrap: [arg('bootstrap')], host: '127.0.0.1' })
+  const node = new DHT({ bootstrap: [arg('bootstrap')], host: arg('host', '127.0.0.1') })
   await node.ready()
   const opts = {}
   if (arg('relay-through')) opts.relayThrough = buf(arg('relay-through'))
@@ -60,7 +61,7 @@ async function listen () {
 }
 
 async function connect () {
-  const node = new DHT({ bootstrap: [arg('bootstrap')], host: '127.0.0.1' })
+  const node = new DHT({ bootstrap: [arg('bootstrap')], host: arg('host', '127.0.0.1') })
   await node.ready()
   const opts = {}
   if (arg('relay-through')) opts.relayThrough = buf(arg('relay-through'))

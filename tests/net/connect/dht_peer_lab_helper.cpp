@@ -5,12 +5,17 @@
 //             whose secret stream opened (the peer's first bytes arrived)
 //   connect --bootstrap B --host H --public-key HEX [--seconds S]
 //             {"open":{"path","remote","ms"}} or {"error":"..."}; exits 0 / 1
+//   relay   --bootstrap B --host H --seed HEX [--seconds S]
+//             a blind relay: {"publicKey":HEX,"port":N} once announced; {"matched":N} each
+//             time a pairing completes
+// listen and connect take --relay-through HEX (DhtPeerOptions::relay_through).
 // Exits 2 when --seconds (default 60) pass first.
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
 
+#include "net/connect/blind_relay_server.hpp"
 #include "net/connect/dht_peer.hpp"
 #include "net/transport/event_loop.hpp"
 
@@ -68,6 +73,7 @@ int main(int argc, char** argv) {
   options.bootstrap = {args["bootstrap"]};
   options.host = args.contains("host") ? args["host"] : "0.0.0.0";
   options.handshake_timeout = std::chrono::milliseconds(20000);
+  if (args.contains("relay-through")) options.relay_through = unhex<32>(args["relay-through"]);
   std::unique_ptr<net::connect::DhtPeer> dht;
   int status = 2;
   auto started = std::chrono::steady_clock::now();
@@ -80,7 +86,32 @@ int main(int argc, char** argv) {
   std::function<void()> poll;
   std::optional<net::connect::ConnectInfo> info;
   hypercore::PublicKey key{};
-  if (mode == "listen") {
+  std::shared_ptr<net::connect::BlindRelayServer> relay;
+  uint64_t matched = 0;
+  if (mode == "relay") {
+    keys = hypercore::KeyPair::from_seed(unhex<32>(args["seed"]));
+    auto dht_opened = net::connect::DhtPeer::open(loop.context(), options, [&] {
+      relay = net::connect::BlindRelayServer::start(*dht, keys);
+    });
+    if (!dht_opened) {
+      line("{\"error\":\"" + quoted(dht_opened.error().message) + "\"}");
+      return 1;
+    }
+    dht = std::move(*dht_opened);
+    status = 0;  // a relay runs until --seconds
+    poll = [&] {
+      if (!announced && !dht->relays(keys.public_key).empty()) {
+        announced = true;
+        line("{\"publicKey\":\"" + hex(keys.public_key.data(), 32) + "\",\"port\":" + std::to_string(dht->port()) + "}");
+      }
+      if (relay && relay->stats().pairings.matched != matched) {
+        matched = relay->stats().pairings.matched;
+        line("{\"matched\":" + std::to_string(matched) + "}");
+      }
+      loop.after(std::chrono::milliseconds(50), poll);
+    };
+    poll();
+  } else if (mode == "listen") {
     keys = hypercore::KeyPair::from_seed(unhex<32>(args["seed"]));
     setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent& e) {
       if (!opened(e)) return;
@@ -137,6 +168,7 @@ int main(int argc, char** argv) {
   }
   loop.after(std::chrono::seconds(seconds), [&] { loop.stop(); });
   loop.run_for(std::chrono::seconds(seconds) + std::chrono::seconds(1));
+  if (relay) relay->close();
   dht->close();
   return status;
 }
