@@ -6,6 +6,8 @@
 // Skipped only without root; a missing Node reference or iptables failure fails.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "tests/net/connect/nat_lab_peers.hpp"
 
 using namespace nat_test;
@@ -33,6 +35,16 @@ std::string our_connect(LabNet& net, const NatLab::Host& host, const std::string
   auto child = our_peer(host, {"connect", "--bootstrap", net.bootstrap, "--public-key", key, "--seconds", "55"});
   child->read_line(Clock::now() + 60s);
   return child->line();
+}
+
+// A random NAT's punch is a birthday search over port mappings that can miss (seen
+// under a loaded CI: no result within 55 s); Hyperswarm retries a
+// connection that failed, and so does this, once. A second miss fails the test.
+std::string our_connect_retrying(LabNet& net, const NatLab::Host& host, const std::string& key) {
+  auto line = our_connect(net, host, key);
+  if (line.find("\"open\"") != std::string::npos) return line;
+  std::fprintf(stderr, "first attempt: %s; trying again\n", line.c_str());
+  return our_connect(net, host, key);
 }
 
 std::string node_open(LabNet& net, const NatLab::Host& host, const std::string& key) {
@@ -100,7 +112,7 @@ TEST(DhtPeerNat, OurRandomClientPunchesToAConsistentNodeServer) {
   std::unique_ptr<NodeChild> server;
   auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
   ASSERT_EQ(key.size(), 64u) << server->buffer;
-  expect_punched(our_connect(pair.net, pair.client, key));
+  expect_punched(our_connect_retrying(pair.net, pair.client, key));
 }
 
 TEST(DhtPeerNat, OurConsistentClientPunchesToARandomNodeServer) {
@@ -125,7 +137,7 @@ TEST(DhtPeerNat, OurRandomClientPunchesToOurConsistentServer) {
   std::unique_ptr<NodeChild> server;
   auto key = our_listen(pair.net, server, pair.server);
   ASSERT_EQ(key.size(), 64u) << server->buffer;
-  expect_punched(our_connect(pair.net, pair.client, key));
+  expect_punched(our_connect_retrying(pair.net, pair.client, key));
 }
 
 TEST(DhtPeerNat, TwoRandomNatsEndInCannotHolepunch) {
