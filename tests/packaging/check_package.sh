@@ -9,7 +9,9 @@
 #      (static and shared libraries) and with pkg-config, and runs;
 #   5. the packages purge and leave none of their files behind.
 # It installs into /usr (through sudo when not root) and always purges on the way out.
-set -euo pipefail
+set -Eeuo pipefail
+# A check that fails without a word still names itself.
+trap 'echo "check_package.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/../.."
 root=$PWD
 sudo=""
@@ -70,24 +72,34 @@ awk '/^## Using the library/ { in_section = 1 } in_section && /^```cpp/ { grab =
   README.md > "$work/readme_program.cpp"
 grep -q "int main" "$work/readme_program.cpp" || { echo "README's first C++ block is not a whole program" >&2; exit 1; }
 run_program() {  # run_program BINARY: the program writes a database in a fresh folder
-  local dir
+  local dir status=0
   dir=$(mktemp -d)
-  (cd "$dir" && "$1") > "$work/run.txt" || { cat "$work/run.txt"; return 1; }
+  (cd "$dir" && "$1") > "$work/run.txt" 2>&1 || status=$?
+  if [ "$status" != 0 ] || ! grep -qx "hello = world" "$work/run.txt"; then
+    echo "$1 exited with $status and printed:" >&2
+    cat "$work/run.txt" >&2
+    return 1
+  fi
   rm -rf "$dir"
 }
-cmake -S tests/packaging/consumer -B "$work/consumer" -G Ninja -DPROGRAM="$work/readme_program.cpp" \
-  -DLIBRARIES=bee::bee >/dev/null
-cmake --build "$work/consumer" >/dev/null
+quiet() {  # quiet COMMAND...: runs it with its output kept aside, shown only when it fails
+  "$@" > "$work/step.log" 2>&1 || { local status=$?; cat "$work/step.log" >&2; echo "failed ($status): $*" >&2; return "$status"; }
+}
+quiet cmake -S tests/packaging/consumer -B "$work/consumer" -G Ninja -DPROGRAM="$work/readme_program.cpp" \
+  -DLIBRARIES=bee::bee
+quiet cmake --build "$work/consumer"
 run_program "$work/consumer/consumer_static"
 run_program "$work/consumer/consumer_shared"
-ldd "$work/consumer/consumer_shared" | grep -Eq 'libbee_bee.so.0.1 => (/usr)?/lib/'  # /lib is /usr/lib on Debian 12
+linked=$(ldd "$work/consumer/consumer_shared")
+grep -Eq 'libbee_bee.so.0.1 => (/usr)?/lib/' <<< "$linked" ||  # /lib is /usr/lib on Debian 12
+  { echo "consumer_shared does not load the installed libbee_bee.so.0.1:" >&2; echo "$linked" >&2; exit 1; }
 # shellcheck disable=SC2046
 g++ -std=c++23 -Wall -Wextra -Werror "$work/readme_program.cpp" -o "$work/consumer_pkgconfig" $(pkg-config --cflags --libs bee)
 run_program "$work/consumer_pkgconfig"
 # A remote-query program (bee::remote_client and its Asio-free header) links as well.
-cmake -S tests/packaging/consumer -B "$work/consumer_remote" -G Ninja -DPROGRAM="$root/examples/remote_query.cpp" \
-  -DLIBRARIES=bee::remote_client >/dev/null
-cmake --build "$work/consumer_remote" >/dev/null
+quiet cmake -S tests/packaging/consumer -B "$work/consumer_remote" -G Ninja -DPROGRAM="$root/examples/remote_query.cpp" \
+  -DLIBRARIES=bee::remote_client
+quiet cmake --build "$work/consumer_remote"
 usage=$("$work/consumer_remote/consumer_shared" 2>&1 || true)  # no arguments: its usage line
 grep -q "usage: remote_query" <<< "$usage" || { echo "remote_query printed: $usage" >&2; exit 1; }
 echo "built and ran with CMake (static, shared) and pkg-config; examples/remote_query.cpp builds too"
@@ -100,7 +112,7 @@ while IFS= read -r path; do
   [ -z "$path" ] && continue
   # Folders the system owns (/usr, /usr/share/doc, ...) stay; our own must go.
   if [ -d "$path" ]; then
-    case "$path" in */bee|*/bee/*|*/libbee*|*/cmake/bee) left+=("$path") ;; esac
+    case "$path" in */bee|*/bee/*|*/libbee*) left+=("$path") ;; esac
   elif [ -e "$path" ] || [ -L "$path" ]; then
     left+=("$path")
   fi
