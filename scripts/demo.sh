@@ -77,8 +77,14 @@ bootstrap=$(sed -E 's/.*"bootstrap":"([^"]+)".*/\1/' "$work/dht.json")
   > "$work/swarm.json" 2> "$work/swarm.log" &
 server_pid=$!
 wait_line "$work/swarm.json"
+topic=$(sed -E 's/.*"discoveryKey":"([0-9a-f]+)".*/\1/' "$work/swarm.json")
+# The server prints its line before its announcement lands: wait for it (at most 10 s).
+for _ in $(seq 1 20); do
+  "$bee" dht lookup "$topic" --bootstrap "$bootstrap" --json 2>/dev/null | grep -q '"peers":\[{' && break
+  sleep 0.5
+done
 set -x
-"$bee" dht lookup "$(sed -E 's/.*"discoveryKey":"([0-9a-f]+)".*/\1/' "$work/swarm.json")" --bootstrap "$bootstrap"
+"$bee" dht lookup "$topic" --bootstrap "$bootstrap"
 "$bee" query "$key" --swarm --bootstrap "$bootstrap" get motd --stats
 set +x
 kill "$server_pid" "$dht_pid" && wait "$server_pid" "$dht_pid" 2>/dev/null || true

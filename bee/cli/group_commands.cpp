@@ -389,7 +389,7 @@ int run_serve(const Invocation& inv) {
   o.host = inv.args.value("host");
   o.port = *port;
   o.websocket_port = ws_port;
-  if (swarm_choice->swarm) o.swarm = net::SwarmDiscovery{.mode = swarm_mode(*swarm_choice), .bootstrap = swarm_choice->bootstrap};
+  if (swarm_choice->swarm) o.swarm = swarm_discovery(*swarm_choice);
   o.on_event = [&](const net::multi::GroupNodeEvent& e) { describe_event(inv.name, e); };
   auto node = net::multi::start_group_node(loop.context(), **group, std::move(o));
   if (!node) return report_error(inv, node.error());
@@ -433,7 +433,7 @@ int run_sync(const Invocation& inv) {
   net::EventLoop loop;
   net::multi::GroupNodeOptions o;
   if (connect->swarm.swarm) {
-    o.swarm = net::SwarmDiscovery{.mode = swarm_mode(connect->swarm), .bootstrap = connect->swarm.bootstrap};
+    o.swarm = swarm_discovery(connect->swarm);
   } else {
     o.listen = false;
     if (connect->websocket) {

@@ -76,7 +76,7 @@ int run_serve(const Invocation& inv) {
   options.port = *port;
   options.websocket_port = ws_port;
   if (swarm_choice->swarm) {
-    options.swarm = net::SwarmDiscovery{.mode = swarm_mode(*swarm_choice), .bootstrap = swarm_choice->bootstrap};
+    options.swarm = swarm_discovery(*swarm_choice);
   }
   // A bee's readers ask for lookup paths with the hyperbee extension; other cores have none.
   bool is_bee = false;
@@ -229,8 +229,11 @@ int run_clone(const Invocation& inv) {
   if (swarm_peer && !swarm_peer->address) {
     swarm_peer->dht->peer().connect(swarm_peer->key, swarm_peer->relays, setup,
                                     [&](net::TransportResult<std::shared_ptr<net::Peer>> r,
-                                        const net::connect::ConnectInfo&) {
+                                        const net::connect::ConnectInfo& info) {
                                       if (r) {
+                                        // How it got through (bee dht connect names the paths).
+                                        std::fprintf(stderr, "%s: connected by key (%s, %s)\n", inv.name.c_str(),
+                                                     net::connect::path_name(info.path), info.remote.c_str());
                                         peer = *r;
                                         if (stopping) peer->stop();
                                         return;

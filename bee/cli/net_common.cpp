@@ -8,6 +8,7 @@
 #include "net/connect/dht_peer.hpp"
 #include "net/transport/event_loop.hpp"
 #include "net/dht/address.hpp"
+#include "net/remote/peer_source.hpp"
 #include "net/swarm/swarm.hpp"
 #include "net/swarm/swarm_discovery.hpp"
 
@@ -53,9 +54,11 @@ std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv) {
     if (name == "bootstrap") lists.push_back(value);
   }
   if (auto v = args.value("bootstrap")) lists.push_back(*v);
+  auto relay = args.value("relay");
   if (!choice.swarm) {
     if (choice.lan) return std::unexpected("--lan needs --swarm");
     if (!lists.empty()) return std::unexpected("--bootstrap needs --swarm");
+    if (relay) return std::unexpected("--relay needs --swarm");
     return choice;
   }
   if (args.has("peer")) return std::unexpected("--swarm finds the peer by the key: do not give --peer as well");
@@ -76,7 +79,20 @@ std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv) {
   }
   choice.dht = !choice.lan || !choice.bootstrap.empty();
   if (choice.dht && choice.bootstrap.empty()) choice.bootstrap = net::swarm::kPublicBootstrap;
+  if (relay) {
+    if (!choice.dht) return std::unexpected("--relay is for DHT connections: not with --lan alone");
+    choice.relay_through = hypercore::hash_from_hex(*relay);
+    if (!choice.relay_through) return std::unexpected("--relay needs a public key of 64 hex digits, got '" + *relay + "'");
+  }
   return choice;
+}
+
+net::SwarmDiscovery swarm_discovery(const SwarmChoice& choice) {
+  net::SwarmDiscovery d;
+  d.mode = swarm_mode(choice);
+  d.bootstrap = choice.bootstrap;
+  d.relay_through = choice.relay_through;
+  return d;
 }
 
 std::expected<ConnectChoice, std::string> connect_option(const Invocation& inv) {
@@ -147,6 +163,7 @@ std::expected<SwarmPeer, std::string> find_swarm_peer(net::EventLoop& loop, hype
   if (choice.dht) {
     net::swarm::DhtDiscoveryOptions options;
     options.bootstrap = choice.bootstrap;
+    options.relay_through = choice.relay_through;
     options.key_pair = keys;
     auto discovery = net::swarm::open_dht_discovery(loop.context(), options, handlers());
     if (!discovery) return std::unexpected(discovery.error().to_string());

@@ -24,6 +24,9 @@ namespace net::swarm {
 enum class DiscoveryMode;
 class DhtDiscoverySource;
 }
+namespace net {
+struct SwarmDiscovery;
+}
 
 namespace bee::cli {
 
@@ -48,9 +51,11 @@ struct SwarmChoice {
   bool lan = false;    // mDNS
   bool dht = false;    // the DHT
   std::vector<std::string> bootstrap;  // with dht: never empty
+  std::optional<std::array<uint8_t, 32>> relay_through;  // --relay PUBLICKEY (needs dht)
 };
-// The usage errors: --lan or --bootstrap without --swarm, --swarm with --peer, a
-// malformed --bootstrap entry (IPV4:PORT or IPV4@NAME:PORT).
+// The usage errors: --lan, --bootstrap or --relay without --swarm, --swarm with --peer, a
+// malformed --bootstrap entry (IPV4:PORT or IPV4@NAME:PORT), --relay that is not 64 hex
+// digits or without the DHT.
 std::expected<SwarmChoice, std::string> swarm_option(const Invocation& inv);
 // Where a client command (clone, query) connects: the peer a --swarm lookup finds, or
 // --peer HOST:PORT; over WebSocket with --websocket (only with --peer). The errors are
@@ -62,13 +67,16 @@ struct ConnectChoice {
 };
 std::expected<ConnectChoice, std::string> connect_option(const Invocation& inv);
 
-// The option rows of --lan and --bootstrap, as every command with --swarm lists them.
+// The option rows of --lan, --bootstrap and --relay, as every command with --swarm lists them.
 #define BEE_SWARM_DISCOVERY_OPTIONS                                                                      \
   {"lan", "", "with --swarm: discovery on the local link (mDNS); no DHT unless --bootstrap is given too"}, \
-  {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"}
+  {"bootstrap", "IPV4:PORT", "with --swarm: a DHT bootstrap node (repeatable; default the public HyperDHT ones)"}, \
+  {"relay", "PUBLICKEY", "with --swarm: a blind relay (`bee relay`) that DHT connections with firewalled peers go through"}
 
 // "lan", "dht" or "both".
 std::string swarm_mode_name(const SwarmChoice& choice);
+// The library's form of the choice (BeeServerOptions::swarm, a reader's peer source).
+net::SwarmDiscovery swarm_discovery(const SwarmChoice& choice);
 net::swarm::DiscoveryMode swarm_mode(const SwarmChoice& choice);
 
 // A peer --swarm found: on the LAN at a TCP address, or on the DHT by its key (connect with

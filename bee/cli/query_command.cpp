@@ -52,7 +52,7 @@ std::string failure_text(const net::RemoteQueryError& error) {
 
 net::PeerSource peer_source(const ConnectChoice& connect) {
   if (connect.swarm.swarm) {
-    return net::SwarmDiscovery{.mode = swarm_mode(connect.swarm), .bootstrap = connect.swarm.bootstrap};
+    return swarm_discovery(connect.swarm);
   }
   if (connect.websocket) return net::WebSocketPeer{connect.peer->host, connect.peer->port};
   return net::TcpPeer{connect.peer->host, connect.peer->port};

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -39,6 +40,8 @@ struct SwarmDiscovery {
   // DHT bootstrap nodes ("a.b.c.d:port" or "a.b.c.d@name:port"); required with dht and
   // both (invalid_argument otherwise); swarm::kPublicBootstrap are the public ones.
   std::vector<std::string> bootstrap{};
+  // With the DHT: a blind relay named in every handshake (Hyperswarm's relayThrough).
+  std::optional<hypercore::PublicKey> relay_through{};
   // mDNS interfaces (empty: every up, multicast-capable, non-loopback IPv4 one) and port.
   std::vector<swarm::Ipv4> interfaces{};
   uint16_t mdns_port = mdns::kMdnsPort;

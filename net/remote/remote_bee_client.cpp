@@ -115,6 +115,7 @@ void RemoteBeeClient::open(boost::asio::io_context& io, RemoteBeeClientOptions o
   if (choice.mode != swarm::DiscoveryMode::lan) {
     swarm::DhtDiscoveryOptions dht;
     dht.bootstrap = choice.bootstrap;
+    dht.relay_through = choice.relay_through;
     dht.key_pair = keys;
     if (dht.bootstrap.empty()) {
       start_failed({hypercore::errc::invalid_argument,

@@ -511,6 +511,7 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
       if (auto r = listen(); !r) return std::unexpected(r.error());
       DhtDiscoveryOptions dht_options;
       dht_options.bootstrap = state->options.bootstrap;
+      dht_options.relay_through = state->options.relay_through;
       dht_options.key_pair = keys;
       dht_options.host = state->options.host;
       dht_options.port = state->server->port();

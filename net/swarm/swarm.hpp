@@ -85,6 +85,8 @@ struct SwarmOptions {
   // and an error (invalid_argument) with dht or both. The public HyperDHT ones are
   // kPublicBootstrap.
   std::vector<std::string> bootstrap;
+  // With the DHT: a blind relay named in every handshake (DhtDiscoveryOptions::relay_through).
+  std::optional<hypercore::PublicKey> relay_through;
   // Our Noise static key pair (identity). Default: a random one per Swarm.
   std::optional<hypercore::KeyPair> key_pair;
   // The TCP listener LAN peers dial; its port goes into our mDNS announcements. Default any

@@ -56,6 +56,7 @@ class DhtDiscovery final : public DhtDiscoverySource {
     peer_options.host = options_.host;
     peer_options.port = options_.port;
     peer_options.key_pair = options_.key_pair;
+    peer_options.relay_through = options_.relay_through;
     std::weak_ptr<bool> token = alive_;
     auto peer = connect::DhtPeer::open(io_, std::move(peer_options), [this, token] {
       if (token.expired() || closed_) return;

@@ -106,6 +106,9 @@ struct DhtDiscoveryOptions {
   // Where the DhtPeer's UDP sockets bind; the server socket on `port` (0: any).
   std::string host = "0.0.0.0";
   uint16_t port = 0;
+  // A blind relay (its public key) the DhtPeer names in every handshake, as Hyperswarm's
+  // relayThrough: connections to and from firewalled peers go through it.
+  std::optional<hypercore::PublicKey> relay_through;
   // The reference's timings (Hyperswarm): re-announce every 10 min plus up to 2 min of
   // jitter (records live 13-27 min at the storing nodes). Lookups: after `lookup_retry`
   // (doubling up to `lookup_retry_max`) while nothing is found, then every `relookup`.

@@ -34,6 +34,7 @@ hypercore::Result<Listeners> open_listeners(boost::asio::io_context& io, Listene
     swarm::SwarmOptions so;
     so.mode = options.swarm->mode;
     so.bootstrap = options.swarm->bootstrap;
+    so.relay_through = options.swarm->relay_through;
     so.interfaces = options.swarm->interfaces;
     so.mdns_port = options.swarm->mdns_port;
     so.host = options.host;
