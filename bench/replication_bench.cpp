@@ -7,7 +7,10 @@
 //               (memory storage on both sides): C++ -> C++ (server and client on two
 //               threads of this process, each with its own event loop), and Node -> Node
 //               (bench/replication_node.js serve-core / clone-core, two processes). MB/s
-//               are 10^6 bytes of block payload per second, connect to last block.
+//               are 10^6 bytes of block payload per second, connect to last block. Also
+//               C++ -> C++ over UDX: the same clone through HyperDHT's connect path (the
+//               server's DhtPeer listens on a key, a local testnet of 3 nodes beside it;
+//               the client's connects by that key: Noise IK, a UDX stream).
 //   get         sparse remote gets, cold: for each of --gets random keys of a bee of
 //               --entries entries (bee_bench's keys and 100-byte values, batches of 1000),
 //               a fresh in-memory replica on a fresh connection waits for the remote's
@@ -65,6 +68,8 @@
 #include "net/transport/event_loop.hpp"
 #include "net/remote/remote_bee_async.hpp"
 #include "net/transport/tcp_transport.hpp"
+#include "net/connect/dht_peer.hpp"
+#include "tests/net/local_dht_node.hpp"
 
 #ifndef BEE_SOURCE_DIR
 #define BEE_SOURCE_DIR "."
@@ -364,6 +369,107 @@ std::string clone_figure(uint64_t bytes, double seconds, double server_cpu, doub
                 static_cast<double>(bytes) / std::max(server_cpu, client_cpu) / 1e6);
 }
 
+// A replica that clones everything one connection offers; `finished` when it holds it all.
+struct CloneClient {
+  CloneClient(const Config& config, const hypercore::PublicKey& key) : config(config) {
+    auto replica = Core::open_replica(make_memory_storage(), key);
+    if (!replica) die(replica.error().to_string());
+    copy = std::move(*replica);
+  }
+  net::PeerSetup setup() {
+    net::PeerSetup s;
+    s.cores = {copy.get()};
+    s.replicator.download_all = true;
+    s.replicator.max_inflight = config.max_inflight;
+    s.handlers.on_event = [this](net::Peer& peer, const net::SessionEvent&) {
+      auto remote = peer.session().replicator(0).remote_sync();
+      if (done || !remote || copy->length() < remote->length || copy->contiguous_length() < copy->length()) return;
+      done = true;
+      finished = Clock::now();
+      peer.close();
+    };
+    // The loop may hold more than this connection (a DhtPeer's sockets): stop it.
+    s.handlers.on_close = [this](net::Peer&, const std::optional<net::TransportError>&) { loop.stop(); };
+    return s;
+  }
+  void check(const std::string& what, const Hash& tree_hash, uint64_t bytes) const {
+    if (!done) die(what + " did not complete");
+    if (copy->tree_hash() != tree_hash || copy->byte_length() != bytes) die(what + " differs from its source");
+  }
+
+  const Config& config;
+  net::EventLoop loop;
+  std::unique_ptr<Core> copy;
+  bool done = false;
+  Clock::time_point finished;
+};
+
+// The clone over HyperDHT's connect path: the server (its DhtPeer and a testnet of three
+// nodes on its own thread) listens on a key; the client connects by that key, the
+// handshake through the server's relays, then a UDX stream.
+void udx_clone(const Config& config, Core& core, const Hash& tree_hash, uint64_t bytes, const std::string& name,
+               double tcp_mbps) {
+  net::EventLoop server_loop;
+  net_test::LocalTestnet testnet(server_loop);
+  if (!testnet.ok()) die("UDX clone: the local testnet did not open");
+  auto run_until = [](net::EventLoop& loop, const std::function<bool()>& done) {
+    for (auto deadline = Clock::now() + 20s; !done() && Clock::now() < deadline;) loop.run_for(10ms);
+    return done();
+  };
+  net::connect::DhtPeerOptions options;
+  options.host = "127.0.0.1";
+  options.bootstrap = testnet.bootstrap;
+  bool server_ready = false;
+  auto server = net::connect::DhtPeer::open(server_loop.context(), options, [&] { server_ready = true; });
+  if (!server || !run_until(server_loop, [&] { return server_ready; })) die("UDX clone: the server's DhtPeer did not open");
+  const auto keys = key_pair(6);
+  net::PeerSetup served;
+  served.cores = {&core};
+  (*server)->listen(keys, served);
+  if (!run_until(server_loop, [&] { return !(*server)->relays(keys.public_key).empty(); })) die("UDX clone: no announce");
+  auto hints = (*server)->relays(keys.public_key);
+  std::thread server_thread([&] { server_loop.run_for(std::chrono::hours(24)); });
+  auto server_cpu_now = [&] {
+    clockid_t clock;
+    timespec t{};
+    if (pthread_getcpuclockid(server_thread.native_handle(), &clock) != 0 || clock_gettime(clock, &t) != 0) return 0.0;
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  };
+
+  CloneClient client(config, core.key());
+  bool client_ready = false;
+  auto dht = net::connect::DhtPeer::open(client.loop.context(), options, [&] { client_ready = true; });
+  if (!dht || !run_until(client.loop, [&] { return client_ready; })) die("UDX clone: the client's DhtPeer did not open");
+  std::optional<std::string> failure;
+  std::string path;
+  double client_cpu = thread_cpu_seconds(), server_cpu = server_cpu_now();
+  auto started = Clock::now();
+  (*dht)->connect(keys.public_key, hints, client.setup(),
+                  [&](net::TransportResult<std::shared_ptr<net::Peer>> r, const net::connect::ConnectInfo& info) {
+                    path = net::connect::path_name(info.path);
+                    if (!r) {
+                      failure = r.error().to_string();
+                      client.loop.stop();
+                    }
+                  });
+  client.loop.after(10min, [&] { client.loop.stop(); });
+  client.loop.run_for(11min);
+  if (failure) die("UDX clone: " + *failure);
+  client.check("C++ clone over UDX", tree_hash, bytes);
+  client_cpu = thread_cpu_seconds() - client_cpu;
+  server_cpu = server_cpu_now() - server_cpu;
+  (*dht)->close();
+  server_loop.post([&] {
+    (*server)->close();
+    server_loop.stop();
+  });
+  server_thread.join();
+  const double seconds = std::chrono::duration<double>(client.finished - started).count();
+  const double mbps = static_cast<double>(bytes) / seconds / 1e6;
+  add_row(name, "C++ -> C++ UDX", clone_figure(bytes, seconds, server_cpu, client_cpu) + "; path " + path);
+  add_row(name, "UDX / TCP", format("UDX at %.2fx TCP's MB/s", mbps / tcp_mbps));
+}
+
 void clone_workload(const Config& config) {
   const uint64_t bytes = config.clone_mib << 20;
   const uint64_t block_size = config.block_kib << 10;
@@ -395,39 +501,23 @@ void clone_workload(const Config& config) {
     }
     std::printf("  (C++ source core built in %.1f s)\n", ms_since(built) / 1000);
     const Hash tree_hash = core.tree_hash();
-    ServerThread server(core, false);
-
-    auto replica = Core::open_replica(make_memory_storage(), core.key());
-    if (!replica) die(replica.error().to_string());
-    Core& copy = **replica;
-    net::EventLoop loop;
-    net::PeerSetup setup;
-    setup.cores = {&copy};
-    setup.replicator.download_all = true;
-    setup.replicator.max_inflight = config.max_inflight;
-    bool done = false;
-    Clock::time_point finished;
-    setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent&) {
-      auto remote = peer.session().replicator(0).remote_sync();
-      if (done || !remote || copy.length() < remote->length || copy.contiguous_length() < copy.length()) return;
-      done = true;
-      finished = Clock::now();
-      peer.close();
-    };
-    setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>&) { loop.cancel_waits(); };
-    auto started = Clock::now();
-    double client_cpu = thread_cpu_seconds(), server_cpu = server.cpu_seconds();
-    auto peer = net::connect_tcp(loop.context(), "127.0.0.1", server.port(), setup);
-    loop.after(10min, [&] { peer->stop(); });
-    loop.run_for(11min);
-    if (!done) die("C++ clone did not complete");
-    if (copy.tree_hash() != tree_hash || copy.byte_length() != bytes) die("C++ clone differs from its source");
-    client_cpu = thread_cpu_seconds() - client_cpu;
-    server_cpu = server.cpu_seconds() - server_cpu;
-    double seconds = std::chrono::duration<double>(finished - started).count();
-    cpp_mbps = static_cast<double>(bytes) / seconds / 1e6;
-    cpp_cpu = client_cpu + server_cpu;
-    add_row(name, "C++ -> C++", clone_figure(bytes, seconds, server_cpu, client_cpu));
+    {
+      ServerThread server(core, false);
+      CloneClient client(config, core.key());
+      double client_cpu = thread_cpu_seconds(), server_cpu = server.cpu_seconds();
+      auto started = Clock::now();
+      auto peer = net::connect_tcp(client.loop.context(), "127.0.0.1", server.port(), client.setup());
+      client.loop.after(10min, [&] { peer->stop(); });
+      client.loop.run_for(11min);
+      client.check("C++ clone", tree_hash, bytes);
+      client_cpu = thread_cpu_seconds() - client_cpu;
+      server_cpu = server.cpu_seconds() - server_cpu;
+      double seconds = std::chrono::duration<double>(client.finished - started).count();
+      cpp_mbps = static_cast<double>(bytes) / seconds / 1e6;
+      cpp_cpu = client_cpu + server_cpu;
+      add_row(name, "C++ -> C++", clone_figure(bytes, seconds, server_cpu, client_cpu));
+    }
+    udx_clone(config, core, tree_hash, bytes, name, cpp_mbps);
   }
   if (!config.node) return;
   Child server(config, {"node", std::string(BEE_SOURCE_DIR) + "/bench/replication_node.js", "serve-core", "--bytes",

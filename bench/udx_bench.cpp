@@ -9,8 +9,11 @@
 //   node -> node (2 processes) two udx_peer.js children
 //
 // MB/s are 10^6 payload bytes per second, from the first write to the receiver's END.
+// With --loss P --rtt MS every pair but the one-process Node one runs through a user-space
+// lossy link (tests/net/udx/udx_relay.hpp, on its own thread): P% of datagrams dropped each
+// way, MS/2 of delay each way; the machine's kernel may have no netem.
 // Run from a release build (the oracle installed by scripts/setup.sh):
-//   build/release/bench/udx_bench [--mib 64] [--no-node]
+//   build/release/bench/udx_bench [--mib 64] [--no-node] [--loss 1 --rtt 20]
 // Environment: BEE_ORACLE_DIR (default <source>/.cache/oracle).
 #include <poll.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@
 
 #include "net/transport/event_loop.hpp"
 #include "net/udx/udx_socket.hpp"
+#include "tests/net/udx/udx_relay.hpp"
 #include "tests/support/child_process.hpp"
 
 #ifndef BEE_SOURCE_DIR
@@ -45,6 +49,50 @@ struct Config {
   uint64_t bytes = 64ull << 20;
   bool node = true;
   std::string oracle;
+  double loss_percent = 0;
+  int rtt_ms = 0;
+  bool impaired() const { return loss_percent > 0 || rtt_ms > 0; }
+};
+
+// Where A and B send to reach each other: straight to the other's port, or through the
+// lossy link (A -> link side 0 -> B, B -> link side 1 -> A), which runs on its own thread
+// while this lives.
+class Link {
+ public:
+  Link(const Config& c, uint16_t port_a, uint16_t port_b) : to_b_(port_b), to_a_(port_a) {
+    if (!c.impaired()) return;
+    udx_test::Impairment impairment;
+    impairment.loss = c.loss_percent / 100.0;
+    impairment.delay = std::chrono::milliseconds(c.rtt_ms / 2);
+    relay_ = std::make_shared<udx_test::Relay>(io_, impairment, 42);
+    relay_->set_peer(0, port_a);
+    relay_->set_peer(1, port_b);
+    to_b_ = relay_->port(0);
+    to_a_ = relay_->port(1);
+    relay_->start();
+    thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  ~Link() {
+    if (!relay_) return;
+    boost::asio::post(io_, [this] {
+      relay_->stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+  uint16_t a_sends_to() const { return to_b_; }
+  uint16_t b_sends_to() const { return to_a_; }
+  Address a_target() const { return Address::v4(127, 0, 0, 1, to_b_); }
+  Address b_target() const { return Address::v4(127, 0, 0, 1, to_a_); }
+
+ private:
+  boost::asio::io_context io_;
+  std::shared_ptr<udx_test::Relay> relay_;
+  std::thread thread_;
+  uint16_t to_b_, to_a_;
 };
 
 [[noreturn]] void die(const std::string& why) {
@@ -121,9 +169,10 @@ Result ours_one_thread(const Config& c) {
   net::EventLoop loop;
   auto a = *UdxSocket::open(loop.context(), "127.0.0.1", 0);
   auto b = *UdxSocket::open(loop.context(), "127.0.0.1", 0);
+  Link link(c, a->port(), b->port());
   End sender, receiver;
-  sender.open(a, 1, 2, b->local_address());
-  receiver.open(b, 2, 1, a->local_address());
+  sender.open(a, 1, 2, link.a_target());
+  receiver.open(b, 2, 1, link.b_target());
   sender.to_send = c.bytes;
   const auto start = Clock::now();
   sender.pump();
@@ -140,9 +189,10 @@ Result ours_two_threads(const Config& c) {
   net::EventLoop la, lb;
   auto a = *UdxSocket::open(la.context(), "127.0.0.1", 0);
   auto b = *UdxSocket::open(lb.context(), "127.0.0.1", 0);
+  Link link(c, a->port(), b->port());
   End sender, receiver;
-  sender.open(a, 1, 2, b->local_address());
-  receiver.open(b, 2, 1, a->local_address());
+  sender.open(a, 1, 2, link.a_target());
+  receiver.open(b, 2, 1, link.b_target());
   sender.to_send = c.bytes;
   std::atomic<bool> stop{false};
   const auto start = Clock::now();
@@ -229,11 +279,12 @@ Result ours_to_node(const Config& c, bool we_send) {
   auto ready = node.wait_line("\"ready\"", pump, 20s);
   if (!ready) die("udx_peer.js did not start");
   const uint16_t port = static_cast<uint16_t>(NodePeer::field(*ready, "port"));
+  Link link(c, sock->port(), port);
   End ours;
-  ours.open(sock, 1, 2, Address::v4(127, 0, 0, 1, port));
+  ours.open(sock, 1, 2, link.a_target());
   Result r;
   if (we_send) {
-    node.send(stream_cmd(2, 1, sock->port(), 0, false));
+    node.send(stream_cmd(2, 1, link.b_sends_to(), 0, false));
     // Packets for a stream udx-native does not have yet are dropped: wait for it.
     if (!node.wait_line("\"connected\"", pump, 10s)) die("node did not create its stream");
     ours.to_send = c.bytes;
@@ -245,7 +296,7 @@ Result ours_to_node(const Config& c, bool we_send) {
          ours.stream->stats().retransmits, true, ours.stream->stats()};
   } else {
     const auto start = Clock::now();
-    node.send(stream_cmd(2, 1, sock->port(), c.bytes, true));
+    node.send(stream_cmd(2, 1, link.b_sends_to(), c.bytes, true));
     while (!ours.remote_ended && Clock::now() - start < 300s) loop.run_for(2ms);
     r = {"node -> ours", ours.received, std::chrono::duration<double>(ours.end_at - start).count(), 0, false};
   }
@@ -266,10 +317,11 @@ Result node_two_processes(const Config& c) {
   auto ra = a.wait_line("\"ready\"", {}, 20s), rb = b.wait_line("\"ready\"", {}, 20s);
   if (!ra || !rb) die("udx_peer.js did not start");
   const auto pa = static_cast<uint16_t>(NodePeer::field(*ra, "port")), pb = static_cast<uint16_t>(NodePeer::field(*rb, "port"));
-  b.send(stream_cmd(2, 1, pa, 0, false));
+  Link link(c, pa, pb);
+  b.send(stream_cmd(2, 1, link.b_sends_to(), 0, false));
   if (!b.wait_line("\"connected\"", {}, 10s)) die("node did not create its stream");
   const auto start = Clock::now();
-  a.send(stream_cmd(1, 2, pb, c.bytes, true));
+  a.send(stream_cmd(1, 2, link.a_sends_to(), c.bytes, true));
   auto end = b.wait_line("\"end\"", {}, 300s);
   if (!end) die("node -> node did not finish");
   return {"node -> node (2 processes)", NodePeer::field(*end, "bytes"),
@@ -286,8 +338,12 @@ int main(int argc, char** argv) {
       c.bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
     } else if (a == "--no-node") {
       c.node = false;
+    } else if (a == "--loss" && i + 1 < argc) {
+      c.loss_percent = std::strtod(argv[++i], nullptr);
+    } else if (a == "--rtt" && i + 1 < argc) {
+      c.rtt_ms = std::atoi(argv[++i]);
     } else {
-      die("usage: udx_bench [--mib N] [--no-node]");
+      die("usage: udx_bench [--mib N] [--no-node] [--loss PERCENT] [--rtt MS]");
     }
   }
   const char* oracle = std::getenv("BEE_ORACLE_DIR");
@@ -297,14 +353,15 @@ int main(int argc, char** argv) {
     std::printf("(node or udx-native missing in %s: our figures only)\n", c.oracle.c_str());
     c.node = false;
   }
-  std::printf("UDX one-way stream throughput on 127.0.0.1, %llu MiB per transfer\n",
-              static_cast<unsigned long long>(c.bytes >> 20));
+  std::printf("UDX one-way stream throughput on 127.0.0.1, %llu MiB per transfer", static_cast<unsigned long long>(c.bytes >> 20));
+  if (c.impaired()) std::printf(", through a link with %.1f%% loss each way and %d ms RTT", c.loss_percent, c.rtt_ms);
+  std::printf("\n");
   print(ours_one_thread(c));
   print(ours_two_threads(c));
   if (c.node) {
     print(ours_to_node(c, true));
     print(ours_to_node(c, false));
-    print(node_one_process(c));
+    if (!c.impaired()) print(node_one_process(c));  // its two sockets talk directly
     print(node_two_processes(c));
   }
   return 0;

@@ -1,12 +1,14 @@
 // A persistent DHT node on 127.0.0.1, as a testnet node is: its id is H(host:port), so the
-// port is taken first (a probe socket) and the node bound there. Shared by the tests that
-// run a DHT of their own on loopback.
+// port is taken first (a probe socket) and the node bound there; and a testnet of them (each
+// also answering HyperDHT's commands). Shared by the tests and benchmarks that run a DHT
+// of their own on loopback.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
 #include "net/transport/event_loop.hpp"
 
@@ -30,5 +32,32 @@ inline std::unique_ptr<net::dht::UdpDht> open_persistent_node(net::EventLoop& lo
   }
   return nullptr;
 }
+
+// `size` persistent nodes bootstrapped from the first, on `loop`. ok() once all opened.
+struct LocalTestnet {
+  std::vector<std::unique_ptr<net::dht::UdpDht>> nodes;
+  std::vector<std::unique_ptr<net::dht::HyperDht>> hyper;
+  std::vector<std::string> bootstrap;  // the first node, "127.0.0.1:PORT"
+  size_t size;
+
+  explicit LocalTestnet(net::EventLoop& loop, size_t size = 3) : size(size) {
+    for (size_t i = 0; i < size; i++) {
+      auto udp = open_persistent_node(loop, bootstrap);
+      if (!udp) return;
+      hyper.push_back(std::make_unique<net::dht::HyperDht>(udp->node()));
+      udp->node().bootstrap(udp->now());
+      udp->reschedule();
+      if (bootstrap.empty()) bootstrap.push_back("127.0.0.1:" + std::to_string(udp->server_port()));
+      nodes.push_back(std::move(udp));
+    }
+  }
+  LocalTestnet(const LocalTestnet&) = delete;
+  LocalTestnet& operator=(const LocalTestnet&) = delete;
+  ~LocalTestnet() {
+    hyper.clear();
+    for (auto& n : nodes) n->close();
+  }
+  bool ok() const { return nodes.size() == size; }
+};
 
 }  // namespace net_test

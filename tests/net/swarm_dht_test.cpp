@@ -18,6 +18,7 @@
 #include "net/dht/udp_dht.hpp"
 #include "net/swarm/swarm.hpp"
 #include "net/transport/event_loop.hpp"
+#include "tests/net/local_dht_node.hpp"
 #include "tests/net/loop_pump.hpp"
 #include "tests/support/private_netns.hpp"
 
@@ -27,40 +28,6 @@ using net_test::pump;
 
 namespace {
 
-// Three persistent DHT nodes on 127.0.0.1 (ids H(host:port), as testnet nodes').
-struct Testnet {
-  std::vector<std::unique_ptr<net::dht::UdpDht>> nodes;
-  std::vector<std::unique_ptr<net::dht::HyperDht>> hyper;
-  std::vector<std::string> bootstrap;
-
-  explicit Testnet(net::EventLoop& loop) {
-    for (int i = 0; i < 3; i++) {
-      std::unique_ptr<net::dht::UdpDht> udp;
-      for (int attempt = 0; attempt < 5 && !udp; attempt++) {
-        auto probe = net::dht::UdpDht::open(loop, "127.0.0.1", 0, {});
-        if (!probe) continue;
-        uint16_t port = (*probe)->server_port();
-        (*probe)->close();
-        probe->reset();
-        net::dht::DhtNodeOptions options;
-        options.ephemeral = false;
-        options.known_address = net::dht::Ipv4Address{{127, 0, 0, 1}, port};
-        for (const auto& b : bootstrap) options.bootstrap.push_back(*net::dht::Ipv4Address::parse(b));
-        if (auto opened = net::dht::UdpDht::open(loop, "127.0.0.1", port, options)) udp = std::move(*opened);
-      }
-      if (!udp) return;
-      hyper.push_back(std::make_unique<net::dht::HyperDht>(udp->node()));
-      udp->node().bootstrap(udp->now());
-      udp->reschedule();
-      if (bootstrap.empty()) bootstrap.push_back("127.0.0.1:" + std::to_string(udp->server_port()));
-      nodes.push_back(std::move(udp));
-    }
-  }
-  ~Testnet() {
-    hyper.clear();
-    for (auto& n : nodes) n->close();
-  }
-};
 
 struct Side {
   std::unique_ptr<net::swarm::Swarm> swarm;
@@ -72,7 +39,7 @@ struct Side {
   }
 };
 
-std::unique_ptr<net::swarm::Swarm> open_swarm(net::EventLoop& loop, const Testnet& net, hypercore::Core& core,
+std::unique_ptr<net::swarm::Swarm> open_swarm(net::EventLoop& loop, const net_test::LocalTestnet& net, hypercore::Core& core,
                                               bool download, Side& side,
                                               net::swarm::DiscoveryMode mode = net::swarm::DiscoveryMode::dht) {
   net::swarm::SwarmOptions o;
@@ -93,8 +60,8 @@ std::unique_ptr<net::swarm::Swarm> open_swarm(net::EventLoop& loop, const Testne
 
 TEST(SwarmDhtUdx, TwoSwarmsFindEachOtherAndReplicateOverOneConnection) {
   net::EventLoop loop;
-  Testnet net(loop);
-  ASSERT_EQ(net.nodes.size(), 3u);
+  net_test::LocalTestnet net(loop);
+  ASSERT_TRUE(net.ok());
   auto writer = hypercore::Core::create(hypercore::make_memory_storage(), hypercore::KeyPair::random());
   ASSERT_TRUE(writer);
   for (int i = 0; i < 50; i++) ASSERT_TRUE((*writer)->append(hypercore::as_bytes("block " + std::to_string(i))));
@@ -178,8 +145,8 @@ TEST(SwarmDhtUdx, ModeBothConnectsOncePerPair) {
   auto why = test_support::enter_private_netns();
   if (!why.empty()) GTEST_SKIP() << why;
   net::EventLoop loop;
-  Testnet net(loop);
-  ASSERT_EQ(net.nodes.size(), 3u);
+  net_test::LocalTestnet net(loop);
+  ASSERT_TRUE(net.ok());
   auto writer = hypercore::Core::create(hypercore::make_memory_storage(), hypercore::KeyPair::random());
   ASSERT_TRUE(writer);
   for (int i = 0; i < 20; i++) ASSERT_TRUE((*writer)->append(hypercore::as_bytes("block " + std::to_string(i))));

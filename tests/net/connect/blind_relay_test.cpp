@@ -29,30 +29,7 @@ using net_test::pump;
 
 namespace {
 
-struct Testnet {
-  std::vector<std::unique_ptr<net::dht::UdpDht>> nodes;
-  std::vector<std::unique_ptr<net::dht::HyperDht>> hyper;
-  std::vector<std::string> bootstrap;
-
-  explicit Testnet(net::EventLoop& loop, size_t size = 3) {
-    for (size_t i = 0; i < size; i++) {
-      auto udp = net_test::open_persistent_node(loop, bootstrap);
-      EXPECT_TRUE(udp);
-      if (!udp) return;
-      hyper.push_back(std::make_unique<net::dht::HyperDht>(udp->node()));
-      udp->node().bootstrap(udp->now());
-      udp->reschedule();
-      if (bootstrap.empty()) bootstrap.push_back("127.0.0.1:" + std::to_string(udp->server_port()));
-      nodes.push_back(std::move(udp));
-    }
-  }
-  ~Testnet() {
-    hyper.clear();
-    for (auto& n : nodes) n->close();
-  }
-};
-
-std::unique_ptr<DhtPeer> open_peer(net::EventLoop& loop, const Testnet& net, bool& ready,
+std::unique_ptr<DhtPeer> open_peer(net::EventLoop& loop, const net_test::LocalTestnet& net, bool& ready,
                                    std::optional<hypercore::PublicKey> relay = std::nullopt) {
   DhtPeerOptions options;
   options.host = "127.0.0.1";
@@ -74,8 +51,8 @@ struct Outcome {
 void relayed_replication(int who, Outcome& out) {
   if (auto why = test_support::enter_private_netns(); !why.empty()) GTEST_FAIL() << why;
   net::EventLoop loop;
-  Testnet testnet(loop);
-  ASSERT_EQ(testnet.nodes.size(), 3u);
+  net_test::LocalTestnet testnet(loop);
+  ASSERT_TRUE(testnet.ok());
   bool relay_ready = false, server_ready = false, client_ready = false;
   auto relay_dht = open_peer(loop, testnet, relay_ready);
   ASSERT_TRUE(relay_dht);

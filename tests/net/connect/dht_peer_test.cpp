@@ -25,31 +25,8 @@ using net_test::pump;
 
 namespace {
 
-// Persistent DHT nodes on 127.0.0.1 (their ids are H(host:port), as testnet nodes').
-struct Testnet {
-  std::vector<std::unique_ptr<net::dht::UdpDht>> nodes;
-  std::vector<std::unique_ptr<net::dht::HyperDht>> hyper;
-  std::vector<std::string> bootstrap;
 
-  explicit Testnet(net::EventLoop& loop, size_t size = 3) {
-    for (size_t i = 0; i < size; i++) {
-      auto udp = net_test::open_persistent_node(loop, bootstrap);
-      EXPECT_TRUE(udp);
-      if (!udp) return;
-      hyper.push_back(std::make_unique<net::dht::HyperDht>(udp->node()));
-      udp->node().bootstrap(udp->now());
-      udp->reschedule();
-      if (bootstrap.empty()) bootstrap.push_back("127.0.0.1:" + std::to_string(udp->server_port()));
-      nodes.push_back(std::move(udp));
-    }
-  }
-  ~Testnet() {
-    hyper.clear();
-    for (auto& n : nodes) n->close();
-  }
-};
-
-std::unique_ptr<DhtPeer> open_peer(net::EventLoop& loop, const Testnet& net, bool& ready) {
+std::unique_ptr<DhtPeer> open_peer(net::EventLoop& loop, const net_test::LocalTestnet& net, bool& ready) {
   DhtPeerOptions options;
   options.host = "127.0.0.1";
   options.bootstrap = net.bootstrap;
@@ -62,8 +39,8 @@ std::unique_ptr<DhtPeer> open_peer(net::EventLoop& loop, const Testnet& net, boo
 
 TEST(DhtPeer, ConnectsByKeyAloneAndReplicates) {
   net::EventLoop loop;
-  Testnet testnet(loop);
-  ASSERT_EQ(testnet.nodes.size(), 3u);
+  net_test::LocalTestnet testnet(loop);
+  ASSERT_TRUE(testnet.ok());
   bool server_ready = false, client_ready = false;
   auto server = open_peer(loop, testnet, server_ready);
   auto client = open_peer(loop, testnet, client_ready);
@@ -115,7 +92,8 @@ TEST(DhtPeer, ConnectsByKeyAloneAndReplicates) {
 
 TEST(DhtPeer, AnUnknownKeyFailsWithPeerNotFound) {
   net::EventLoop loop;
-  Testnet testnet(loop);
+  net_test::LocalTestnet testnet(loop);
+  ASSERT_TRUE(testnet.ok());
   bool ready = false;
   auto client = open_peer(loop, testnet, ready);
   ASSERT_TRUE(client);
