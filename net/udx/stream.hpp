@@ -22,12 +22,19 @@
 #include <vector>
 
 #include "hypercore/bytes.hpp"
+#include "net/udx/bbr.hpp"
+#include "net/udx/delivery_rate.hpp"
 #include "net/udx/packet.hpp"
 #include "net/udx/udx_error.hpp"
 
 namespace net::udx {
 
 using Millis = std::chrono::milliseconds;
+
+// How the sender sizes its window: BBR (libudx's: a model of the path's rate and RTT, with
+// pacing; random loss does not shrink the window) or NewReno (halves the window per loss
+// event; no pacing).
+enum class CongestionControl { bbr, newreno };
 
 struct StreamOptions {
   // Receive buffer (bytes) we advertise when empty. libudx: 4 MiB (UDX_DEFAULT_RWND_MAX).
@@ -44,6 +51,7 @@ struct StreamOptions {
   // After a clean close, keep answering retransmitted DATA/END with ACKs this long so the
   // peer's last END is acknowledged even if our final ACK was lost (libudx has no TIME_WAIT).
   Millis linger{5000};
+  CongestionControl congestion = CongestionControl::bbr;
 };
 
 struct StreamEvent {
@@ -70,7 +78,10 @@ struct StreamStats {
   uint64_t spurious_losses = 0;  // packets declared lost whose first copy was acked after all
   uint64_t undone_recoveries = 0;  // recoveries whose window cut was undone (every loss spurious)
   uint64_t relayed_packets = 0;    // forwarded by a relaying stream (relay_to)
+  uint64_t tail_loss_probes = 0;   // TLPs sent (new data or a retransmission of the last packet)
   uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
+  double pacing_rate = 0;  // packets per millisecond (BBR; 0 with NewReno)
+  double bandwidth = 0;    // BBR's bottleneck estimate, packets per millisecond
 };
 
 class Stream {
@@ -153,6 +164,8 @@ class Stream {
     bool sacked = false;
     bool retransmitted = false;
     bool declared_lost = false;  // by RACK or an RTO, at least once
+    SendSnapshot snapshot;       // delivery state at its last transmission (BBR's samples)
+    uint64_t tx_order = 0;       // its last transmission's place among all of ours
   };
   struct InPacket {
     uint8_t type = 0;
@@ -191,7 +204,12 @@ class Stream {
   void close(std::optional<UdxError> error, Millis now, bool linger);
   void unlink_relays(Millis now);
   uint32_t reo_window() const;
+  // stream_pacing.cpp: BBR's pacing as a token bucket on the millisecond clock.
+  bool pacing_allows(Millis now);
+  void paced_send(Millis now);
+  void on_ack_model(uint32_t delivered, Millis now);
   uint32_t send_window_packets() const;
+  static constexpr uint32_t kMaxCwnd = 4096;  // packets: the 4 MiB receive window's worth
   OutPacket* find_out(uint32_t seq);
 
   uint32_t local_id_;
@@ -227,9 +245,21 @@ class Stream {
   uint32_t prior_cwnd_ = 0, prior_ssthresh_ = 0, recovery_losses_ = 0;
   bool undo_possible_ = false;
   uint32_t reo_wnd_mult_ = 1, reo_wnd_persist_ = 0, reo_bump_seq_ = 0;
+  // BBR (unset with NewReno): the path model, its samples and the pacing bucket.
+  std::optional<Bbr> bbr_;
+  DeliveryRate rate_;
+  double pace_tokens_ = 0;
+  Millis pace_last_{-1};
+  std::optional<Millis> pace_until_;  // sending waits for the bucket until then
+  bool pacing_bypass_ = false;        // a tail loss probe goes out unpaced
+  uint32_t ack_losses_ = 0;           // declared lost while processing one ACK
   // RTT (RFC 6298 as libudx) and RACK-TLP (RFC 8985).
   uint32_t srtt_ = 0, rttvar_ = 0, rto_ = 1000, rtt_min_ = 0xffffffff, ack_rtt_sample_ = 0xffffffff;
-  uint32_t rack_rtt_ = 0, rack_next_seq_ = 0, rack_fack_ = 0, sacked_count_ = 0;
+  uint32_t rack_rtt_ = 0, rack_fack_ = 0, sacked_count_ = 0;
+  // RACK orders transmissions by time and then by this count (RFC 8985 breaks ties by
+  // sequence number, which on a millisecond clock calls a retransmission "sent before" the
+  // new packets that left earlier in the same millisecond, and so lost at once).
+  uint64_t tx_count_ = 0, rack_tx_order_ = 0;
   Millis rack_time_sent_{0};
   bool reordering_seen_ = false, tlp_in_flight_ = false, tlp_permitted_ = false, tlp_is_retrans_ = false;
   uint32_t tlp_end_seq_ = 0;

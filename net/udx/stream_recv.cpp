@@ -10,7 +10,6 @@ namespace net::udx {
 namespace {
 constexpr uint32_t kRtoMaxMs = 30000;
 constexpr uint32_t kRttMaxMs = 30000;
-constexpr uint32_t kMaxCwnd = 4096;
 constexpr size_t kMaxSacksProcessed = 64;  // libudx sends at most 50 per ACK
 }  // namespace
 
@@ -138,6 +137,7 @@ void Stream::ack_packet(OutPacket& pkt, bool by_sack, Millis now) {
       (pkt.lost || (rtt_min_ != 0xffffffff && (now - pkt.time_sent).count() + 1 < static_cast<int64_t>(rtt_min_)))) {
     spurious_loss(now);
   }
+  rate_.on_delivered(pkt.snapshot, pkt.time_sent);
   if (pkt.in_flight) {
     pkt.in_flight = false;
     inflight_--;
@@ -157,9 +157,9 @@ void Stream::ack_packet(OutPacket& pkt, bool by_sack, Millis now) {
   const uint32_t next = pkt.seq + 1;
   if (!pkt.retransmitted || rtt >= rtt_min_) {
     rack_rtt_ = rtt;
-    if (pkt.time_sent > rack_time_sent_ || (pkt.time_sent == rack_time_sent_ && seq_diff(rack_next_seq_, next) < 0)) {
+    if (pkt.tx_order > rack_tx_order_) {
       rack_time_sent_ = pkt.time_sent;
-      rack_next_seq_ = next;
+      rack_tx_order_ = pkt.tx_order;
     }
   }
   if (seq_diff(next, rack_fack_) > 0) {
@@ -215,7 +215,7 @@ void Stream::process_ack(const PacketView& p, Millis now) {
     if (!tlp_is_retrans_ || seq_diff(ack, tlp_end_seq_) > 0) tlp_in_flight_ = false;
   }
   if (seq_diff(ack, high_seq_) > 0 && ca_ != Ca::open) {
-    if (ca_ == Ca::recovery) cwnd_ = std::max(ssthresh_, 2u);
+    if (ca_ == Ca::recovery && !bbr_) cwnd_ = std::max(ssthresh_, 2u);
     ca_ = Ca::open;
   }
   uint32_t delivered = 0;
@@ -262,7 +262,7 @@ void Stream::process_ack(const PacketView& p, Millis now) {
   if (state_ == State::closed) return;
   bool arm_rto_or_tlp = ack_advanced && data_inflight;
   if (delivered > 0) {
-    if (ca_ != Ca::recovery && cwnd_ < kMaxCwnd) {
+    if (!bbr_ && ca_ != Ca::recovery && cwnd_ < kMaxCwnd) {
       if (cwnd_ < ssthresh_) {
         cwnd_ = std::min(cwnd_ + delivered, kMaxCwnd);
       } else {
@@ -284,6 +284,7 @@ void Stream::process_ack(const PacketView& p, Millis now) {
       start_timer(Timer::rack_reo, now + Millis(timeout), now);
       arm_rto_or_tlp = false;
     }
+    on_ack_model(delivered, now);
   }
   if (arm_rto_or_tlp && !schedule_tlp(now, true)) rearm_rto(now, true);
 }

@@ -1,7 +1,7 @@
 // The sending half of a Stream: packetisation, (re)transmission, RACK-TLP loss detection,
 // RTO and the congestion window. Follows libudx's src/udx.c function by function where the
-// wire can tell (timer choices, give-up rule); the congestion window is NewReno-style
-// instead of libudx's BBR (docs/protocol/udx.md).
+// wire can tell (timer choices, give-up rule); the window is BBR's (bbr.hpp, as libudx) or,
+// when asked, NewReno's (docs/protocol/udx.md).
 #include <algorithm>
 
 #include "net/udx/stream.hpp"
@@ -19,12 +19,15 @@ Stream::Stream(uint32_t local_id, StreamOptions options)
     : local_id_(local_id), options_(options), seq_(options.initial_seq), remote_acked_(options.initial_seq) {
   snd_wl1_ = 0;
   snd_wl2_ = seq_;
-  rack_next_seq_ = seq_;
   rack_fack_ = seq_;
   reo_bump_seq_ = seq_;
   high_seq_ = seq_;
   send_rwnd_ = 4 * 1024 * 1024;  // until the peer says otherwise (libudx starts here too)
   last_advertised_rwnd_ = options_.recv_window;
+  if (options_.congestion == CongestionControl::bbr) {
+    bbr_.emplace(kMaxCwnd, local_id ^ 0x9e3779b9u);
+    cwnd_ = bbr_->cwnd();
+  }
 }
 
 void Stream::connect(uint32_t remote_id, const Address& remote, Millis now) {
@@ -164,10 +167,16 @@ void Stream::send_packet(OutPacket& pkt, bool retransmit, Millis now) {
     lost_count_--;
   }
   if (!pkt.in_flight) {
+    // Sending after the pipe emptied: BBR paces at its estimate at once (tcp_bbr's
+    // CA_EVENT_TX_START), and the delivery clocks restart.
+    if (inflight_ == 0 && bbr_ && rate_.delivered() > 0) bbr_->on_restart_from_idle(now);
+    pkt.snapshot = rate_.on_send(now, inflight_);
     pkt.in_flight = true;
     inflight_++;
   }
+  paced_send(now);
   pkt.time_sent = now;
+  pkt.tx_order = ++tx_count_;
   // A retransmission keeps seq and payload but carries the current ack and window.
   Header h{pkt.type, 0, remote_id_, receive_window(), pkt.seq, ack_};
   outbox_.push_back({remote_, encode_packet(h, {}, pkt.payload)});
@@ -182,13 +191,19 @@ void Stream::fill_packets(Millis now) {
     for (auto& pkt : out_) {
       if (lost_count_ == 0 || !may_send(true)) break;
       if (!pkt.lost || pkt.sacked) continue;
+      if (!pacing_allows(now)) return;
       send_packet(pkt, true, now);
       arm_timers(now, false);
     }
   }
   while (may_send(false)) {
     const bool end_now = end_queued_ && !end_sent_;
-    if (write_queue_bytes_ == 0 && !end_now) break;
+    if (write_queue_bytes_ == 0 && !end_now) {
+      // Room in the window and nothing to send: the next samples measure us, not the path.
+      if (bbr_) rate_.mark_app_limited(inflight_);
+      break;
+    }
+    if (!pacing_allows(now)) break;
     OutPacket pkt;
     pkt.seq = seq_;
     while (pkt.payload.size() < max_payload_ && !write_queue_.empty()) {
@@ -251,8 +266,13 @@ void Stream::start_timer(Timer t, Millis at, Millis now) {
 std::optional<Millis> Stream::next_timeout() const {
   if (!outbox_.empty() || (ack_needed_ && connected_)) return Millis(0);  // transmit now
   if (state_ == State::closed) return std::nullopt;
-  if (timer_ == Timer::none) return std::nullopt;
-  return timer_at_;
+  std::optional<Millis> at;
+  if (timer_ != Timer::none) at = timer_at_;
+  // Waiting for the pacing bucket with something to send.
+  if (pace_until_ && (lost_count_ > 0 || write_queue_bytes_ > 0 || (end_queued_ && !end_sent_))) {
+    at = at ? std::min(*at, *pace_until_) : *pace_until_;
+  }
+  return at;
 }
 
 void Stream::arm_timers(Millis now, bool arm_tlp) {
@@ -323,7 +343,12 @@ void Stream::on_rto(Millis now) {
   undo_possible_ = false;  // no undo of a timeout (no F-RTO)
   // Not RFC 5681's one segment: BBR (libudx) keeps at least 4 packets after an RTO, and a
   // single packet per round stalls on links that drop every other datagram.
-  cwnd_ = std::min<uint32_t>(cwnd_, kLossCwnd);
+  if (bbr_) {
+    bbr_->on_rto();
+    cwnd_ = bbr_->cwnd();
+  } else {
+    cwnd_ = std::min<uint32_t>(cwnd_, kLossCwnd);
+  }
   cwnd_acc_ = 0;
   tlp_in_flight_ = tlp_is_retrans_ = false;
   // libudx re-arms at twice the current RTO without growing rto itself.
@@ -361,7 +386,9 @@ void Stream::on_tlp(Millis now) {
   const uint32_t saved_rwnd = send_rwnd_;
   cwnd_ = inflight_ + 1;
   send_rwnd_ = std::max<uint32_t>(send_rwnd_, static_cast<uint32_t>(max_payload_) * cwnd_);
+  pacing_bypass_ = true;  // a probe is one packet, not a burst to pace
   if (lost_count_ == 0 && (write_queue_bytes_ > 0 || (end_queued_ && !end_sent_))) fill_packets(now);
+  pacing_bypass_ = false;
   cwnd_ = saved_cwnd;
   send_rwnd_ = saved_rwnd;
   if (seq_ != before) {
@@ -373,10 +400,13 @@ void Stream::on_tlp(Millis now) {
       rearm_rto(now, false);
       return;
     }
+    pacing_bypass_ = true;
     send_packet(*last, true, now);
+    pacing_bypass_ = false;
     tlp_is_retrans_ = true;
     tlp_end_seq_ = last->seq;
   }
+  stats_.tail_loss_probes++;
   tlp_in_flight_ = true;
   tlp_permitted_ = false;
   rearm_rto(now, true);
@@ -399,7 +429,7 @@ void Stream::enter_recovery() {
   recovery_losses_ = 0;
   if (reo_wnd_persist_ > 0 && --reo_wnd_persist_ == 0) reo_wnd_mult_ = 1;
   ssthresh_ = std::max<uint32_t>(cwnd_ / 2, 2);
-  cwnd_ = ssthresh_;
+  if (!bbr_) cwnd_ = ssthresh_;  // BBR's window follows its model, not each loss
   cwnd_acc_ = 0;
   ca_ = Ca::recovery;
   high_seq_ = seq_;
@@ -414,8 +444,7 @@ uint32_t Stream::rack_detect_loss(Millis now) {
   uint32_t lost_now = 0;
   for (auto& pkt : out_) {
     if (!pkt.in_flight || pkt.sacked) continue;
-    const bool sent_before = rack_time_sent_ > pkt.time_sent ||
-                             (rack_time_sent_ == pkt.time_sent && seq_diff(pkt.seq + 1, rack_next_seq_) < 0);
+    const bool sent_before = pkt.tx_order < rack_tx_order_;
     if (!sent_before) continue;
     const int64_t remaining = (pkt.time_sent + Millis(rack_rtt_ + reo) - now).count();
     if (remaining <= 0) {
@@ -429,6 +458,7 @@ uint32_t Stream::rack_detect_loss(Millis now) {
       timeout = std::max<uint32_t>(timeout, static_cast<uint32_t>(remaining));
     }
   }
+  ack_losses_ += lost_now;
   if (lost_now > 0 && ca_ == Ca::open) enter_recovery();
   if (ca_ == Ca::recovery) recovery_losses_ += lost_now;
   return timeout;
@@ -452,7 +482,7 @@ void Stream::spurious_loss(Millis now) {
   if (recovery_losses_ > 0) recovery_losses_--;
   if (recovery_losses_ == 0) {
     stats_.undone_recoveries++;
-    cwnd_ = std::max(cwnd_, prior_cwnd_);
+    if (!bbr_) cwnd_ = std::max(cwnd_, prior_cwnd_);
     ssthresh_ = std::max(ssthresh_, prior_ssthresh_);
     ca_ = Ca::open;
     undo_possible_ = false;
@@ -475,6 +505,10 @@ StreamStats Stream::stats() const {
   s.cwnd = cwnd_;
   s.srtt_ms = srtt_;
   s.rto_ms = rto_;
+  if (bbr_) {
+    s.pacing_rate = bbr_->pacing_rate();
+    s.bandwidth = bbr_->bandwidth();
+  }
   return s;
 }
 

@@ -121,10 +121,12 @@ inline void exchange_both_ways(Interop& t, uint64_t bytes, std::chrono::millisec
                     << (t.node.streams[2].ended ? " ended" : "") << "\n"
                     << t.node.log;
   auto st = e->stream->stats();
-  std::printf("[ %s ] %llu bytes each way in %lld ms; ours: %llu packets sent, %llu retransmits, %llu RTOs, srtt %u ms\n",
+  std::printf("[ %s ] %llu bytes each way in %lld ms; ours: %llu packets sent, %llu retransmits (%llu spurious), %llu RTOs, "
+              "srtt %u ms\n",
               label.c_str(), static_cast<unsigned long long>(bytes), static_cast<long long>(ms.count()),
               static_cast<unsigned long long>(st.packets_sent), static_cast<unsigned long long>(st.retransmits),
-              static_cast<unsigned long long>(st.rto_timeouts), st.srtt_ms);
+              static_cast<unsigned long long>(st.spurious_losses), static_cast<unsigned long long>(st.rto_timeouts),
+              st.srtt_ms);
   const auto expect_ours = pattern_sha256(42, bytes), expect_theirs = pattern_sha256(41, bytes);
   // libudx has no TIME_WAIT (docs/protocol/udx.md): once udx-native has closed it ignores our
   // retransmitted last packet, so when its ACK of that packet was lost our side ends with
