@@ -227,10 +227,17 @@ int main(int argc, char** argv) {
 
   std::vector<Split> ours, node, ours_ours;
   for (int i = 0; i < runs; i++) ours.push_back(our_client(bootstrap, key, topic));
+  int node_timeouts = 0;
   for (int i = 0; i < runs; i++) {
     Child client({"node", script, "swarm-first-block", "--bootstrap", bootstrap, "--key", key_hex, "--seconds", "60"});
     Split s;
-    std::string line = client.line(65s);
+    // A Node client that got no block in 60 s (it gives up and prints nothing) is counted,
+    // not fatal: in this namespace its first connection times out and the retry usually works.
+    if (!client.wait_for("\n", 65s)) {
+      node_timeouts++;
+      continue;
+    }
+    std::string line = client.line(1s);
     s.total = std::stod(field(line, "ms"));
     s.first_connection = std::stod(field(line, "connectedMs"));
     node.push_back(s);
@@ -276,7 +283,8 @@ int main(int argc, char** argv) {
 
   std::printf("connect_bench: %d run(s) each, a Node testnet of 3 nodes on loopback in a private namespace\n", runs);
   report("ours -> Node", ours);
-  report("Node -> Node", node);
+  if (!node.empty()) report("Node -> Node", node);
+  if (node_timeouts > 0) std::printf("Node -> Node   %d of %d runs got no block within 60 s\n", node_timeouts, runs);
   report("ours -> ours", ours_ours);
   return 0;
 }

@@ -153,6 +153,7 @@ struct Result {
 };
 
 void print(const Result& r) {
+  if (r.seconds < 0) return;  // did not finish: said where it stalled
   const double mbps = r.seconds > 0 ? static_cast<double>(r.bytes) / 1e6 / r.seconds : 0;
   std::printf("%-28s %8.1f MiB %8.3f s %9.1f MB/s", r.pair.c_str(), static_cast<double>(r.bytes) / (1 << 20), r.seconds,
               mbps);
@@ -297,8 +298,16 @@ Result ours_to_node(const Config& c, bool we_send) {
   } else {
     const auto start = Clock::now();
     node.send(stream_cmd(2, 1, link.b_sends_to(), c.bytes, true));
-    while (!ours.remote_ended && Clock::now() - start < 300s) loop.run_for(2ms);
+    while (!ours.remote_ended && Clock::now() - start < (c.impaired() ? 60s : 300s)) loop.run_for(2ms);
     r = {"node -> ours", ours.received, std::chrono::duration<double>(ours.end_at - start).count(), 0, false};
+    if (!ours.remote_ended) {
+      const auto st = ours.stream->stats();
+      std::printf("%-28s %8.1f MiB   did not finish (%llu packets received, %llu dropped, our stream %s)\n",
+                  "node -> ours", static_cast<double>(ours.received) / (1 << 20),
+                  static_cast<unsigned long long>(st.packets_received), static_cast<unsigned long long>(st.dropped_packets),
+                  ours.stream->closed() ? "closed" : "open");
+      r.seconds = -1;
+    }
   }
   sock->close();
   return r;

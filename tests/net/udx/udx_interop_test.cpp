@@ -167,12 +167,16 @@ TEST(UdxInterop, DatagramsBesideStreams) {
   });
   auto e = t.ours(1, 2);
   t.theirs(2, 1, 2 * 1024 * 1024, 37, true);
-  e->start_sending(2 * 1024 * 1024, 38, true);
   const Bytes dht{0x13, 0x00, 0x01, 0x02, 0x03};
   const Bytes probe{0x00};
+  // Raw datagrams are not retransmitted: they go while the streams are open but idle, as a
+  // full-speed transfer on loopback can overflow the receiving socket's buffer (both with
+  // NewReno and BBR) and lose one; then the transfer runs on the same socket.
   t.sock->send_datagram(t.node_address(), dht);
   t.sock->send_datagram(t.node_address(), probe);
-  ASSERT_TRUE(t.wait([&] { return hooked.size() == 2 && e->closed && t.node.streams[2].closed; }, 20s)) << t.node.log;
+  ASSERT_TRUE(t.wait([&] { return hooked.size() == 2; }, 10s)) << t.node.log;
+  e->start_sending(2 * 1024 * 1024, 38, true);
+  ASSERT_TRUE(t.wait([&] { return e->closed && t.node.streams[2].closed; }, 20s)) << t.node.log;
   ASSERT_EQ(t.node.messages.size(), 2u);
   EXPECT_EQ(t.node.messages[0].first, t.sock->port());
   EXPECT_EQ(t.node.messages[0].second, "1300010203");
