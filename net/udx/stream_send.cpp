@@ -187,6 +187,9 @@ void Stream::send_packet(OutPacket& pkt, bool retransmit, Millis now) {
 
 void Stream::fill_packets(Millis now) {
   if (state_ == State::closed || !connected_) return;
+  // A pacing wait that has passed is over, whatever now stops sending (the window): left
+  // set, next_timeout would keep asking for a pass every millisecond.
+  if (pace_until_ && now >= *pace_until_) pace_until_.reset();
   if (lost_count_ > 0) {
     for (auto& pkt : out_) {
       if (lost_count_ == 0 || !may_send(true)) break;
