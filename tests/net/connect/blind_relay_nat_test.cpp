@@ -54,6 +54,28 @@ struct RelayLab {
     return our_peer(net.lab->public_ns(), NatLab::kPublicHost,
                     {"relay", "--bootstrap", net.bootstrap, "--seed", kRelaySeed, "--seconds", "100"});
   }
+  std::unique_ptr<NodeChild> node_relay() {
+    return node_role(net.lab->public_ns(), NatLab::kPublicHost,
+                     {"relay", "--bootstrap", net.bootstrap, "--seed", kRelaySeed, "--seconds", "100"});
+  }
+  // Servers behind the server NAT, clients behind the client NAT; `relay` (a key, or "")
+  // becomes --relay-through.
+  std::unique_ptr<NodeChild> our_server(const std::string& relay = "") {
+    return our_peer(server.ns, server.address, with_relay({"listen", "--bootstrap", net.bootstrap, "--seed", kServerSeed,
+                                                           "--seconds", "90"}, relay));
+  }
+  std::unique_ptr<NodeChild> node_server(const std::string& relay = "") {
+    return node_role(server.ns, "0.0.0.0", with_relay({"listen", "--bootstrap", net.bootstrap, "--seed", kServerSeed,
+                                                       "--seconds", "90"}, relay));
+  }
+  std::unique_ptr<NodeChild> our_client(const std::string& server_key, const std::string& relay = "") {
+    return our_peer(client.ns, client.address, with_relay({"connect", "--bootstrap", net.bootstrap, "--public-key",
+                                                           server_key, "--seconds", "55"}, relay));
+  }
+  static std::vector<std::string> with_relay(std::vector<std::string> args, const std::string& relay) {
+    if (!relay.empty()) args.insert(args.end(), {"--relay-through", relay});
+    return args;
+  }
 };
 
 // The relay's address as the peers reach it (any of its sockets' ports).
@@ -76,9 +98,7 @@ TEST(BlindRelayNat, OurRelayPairsTwoNodePeersAcrossRandomNats) {
   auto relay = lab.our_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = node_role(lab.server.ns, "0.0.0.0",
-                          {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--relay-through", relay_key,
-                           "--seconds", "90"});
+  auto server = lab.node_server(relay_key);
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
   auto client = node_role(lab.client.ns, "0.0.0.0",
@@ -94,17 +114,13 @@ TEST(BlindRelayNat, OurRelayPairsTwoNodePeersAcrossRandomNats) {
 
 TEST(BlindRelayNat, ANodeRelayPairsTwoOfOursAcrossRandomNats) {
   RELAY_LAB();
-  auto relay = node_role(lab.net.lab->public_ns(), NatLab::kPublicHost,
-                         {"relay", "--bootstrap", lab.net.bootstrap, "--seed", kRelaySeed, "--seconds", "100"});
+  auto relay = lab.node_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = our_peer(lab.server.ns, lab.server.address,
-                         {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--relay-through", relay_key,
-                          "--seconds", "90"});
+  auto server = lab.our_server(relay_key);
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = our_peer(lab.client.ns, lab.client.address,
-                         {"connect", "--bootstrap", lab.net.bootstrap, "--public-key", server_key, "--seconds", "55"});
+  auto client = lab.our_client(server_key);
   ASSERT_TRUE(client->read_line(Clock::now() + 60s)) << client->buffer;
   EXPECT_NE(client->line().find("\"open\""), std::string::npos) << client->buffer;
   EXPECT_EQ(json_field(client->line(), "path"), "relay") << client->buffer;
@@ -117,13 +133,10 @@ TEST(BlindRelayNat, OurRelayPairsTwoOfOursAcrossRandomNats) {
   auto relay = lab.our_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = our_peer(lab.server.ns, lab.server.address,
-                         {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--seconds", "90"});
+  auto server = lab.our_server();
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = our_peer(lab.client.ns, lab.client.address,
-                         {"connect", "--bootstrap", lab.net.bootstrap, "--public-key", server_key, "--relay-through",
-                          relay_key, "--seconds", "55"});
+  auto client = lab.our_client(server_key, relay_key);
   ASSERT_TRUE(client->read_line(Clock::now() + 60s)) << client->buffer;
   EXPECT_NE(client->line().find("\"open\""), std::string::npos) << client->buffer;
   EXPECT_EQ(json_field(client->line(), "path"), "relay") << client->buffer;
@@ -133,17 +146,13 @@ TEST(BlindRelayNat, OurRelayPairsTwoOfOursAcrossRandomNats) {
 
 TEST(BlindRelayNat, ANodeRelayPairsOurClientWithANodeServer) {
   RELAY_LAB();
-  auto relay = node_role(lab.net.lab->public_ns(), NatLab::kPublicHost,
-                         {"relay", "--bootstrap", lab.net.bootstrap, "--seed", kRelaySeed, "--seconds", "100"});
+  auto relay = lab.node_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = node_role(lab.server.ns, "0.0.0.0",
-                          {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--seconds", "90"});
+  auto server = lab.node_server();
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = our_peer(lab.client.ns, lab.client.address,
-                         {"connect", "--bootstrap", lab.net.bootstrap, "--public-key", server_key, "--relay-through",
-                          relay_key, "--seconds", "55"});
+  auto client = lab.our_client(server_key, relay_key);
   ASSERT_TRUE(client->read_line(Clock::now() + 60s)) << client->buffer;
   EXPECT_NE(client->line().find("\"open\""), std::string::npos) << client->buffer;
   EXPECT_EQ(json_field(client->line(), "path"), "relay") << client->buffer;
@@ -157,13 +166,10 @@ TEST(BlindRelayNat, OurClientFollowsANodeServersRelayThroughToOurRelay) {
   auto relay = lab.our_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = node_role(lab.server.ns, "0.0.0.0",
-                          {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--relay-through", relay_key,
-                           "--seconds", "90"});
+  auto server = lab.node_server(relay_key);
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = our_peer(lab.client.ns, lab.client.address,
-                         {"connect", "--bootstrap", lab.net.bootstrap, "--public-key", server_key, "--seconds", "55"});
+  auto client = lab.our_client(server_key);
   ASSERT_TRUE(client->read_line(Clock::now() + 60s)) << client->buffer;
   // "open" means the Node server's first bytes came through: the secret stream is up.
   EXPECT_NE(client->line().find("\"open\""), std::string::npos) << client->buffer;
@@ -176,9 +182,7 @@ TEST(BlindRelayNat, ANodeClientFollowsOurServersRelayThroughToOurRelay) {
   auto relay = lab.our_relay();
   auto relay_key = key_of(*relay);
   ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = our_peer(lab.server.ns, lab.server.address,
-                         {"listen", "--bootstrap", lab.net.bootstrap, "--seed", kServerSeed, "--relay-through", relay_key,
-                          "--seconds", "90"});
+  auto server = lab.our_server(relay_key);
   auto server_key = key_of(*server);
   ASSERT_EQ(server_key.size(), 64u) << server->buffer;
   NodeChild client(NatLab::command(lab.client.ns, {"node", bee_test::interop_script("nat_lab_peer.js"), "dht-open",
