@@ -272,6 +272,17 @@ std::string stream_cmd(uint32_t id, uint32_t remote_id, uint16_t port, uint64_t 
          ",\"seed\":7,\"end\":" + (end ? "true" : "false") + "}";
 }
 
+// A udx-native sender's counters, from udx_peer.js's "finish" line (its END acknowledged).
+void node_sender_stats(NodePeer& node, const std::function<void()>& pump, Result& r) {
+  auto line = node.wait_line("\"finish\"", pump, 5s);
+  if (!line) return;
+  r.has_retransmits = true;
+  r.retransmits = NodePeer::field(*line, "retransmits");
+  r.stats.fast_recoveries = NodePeer::field(*line, "recoveries");
+  r.stats.rto_timeouts = NodePeer::field(*line, "rtos");
+  r.stats.cwnd = static_cast<uint32_t>(NodePeer::field(*line, "cwnd"));
+}
+
 Result ours_to_node(const Config& c, bool we_send) {
   net::EventLoop loop;
   auto sock = *UdxSocket::open(loop.context(), "127.0.0.1", 0);
@@ -300,6 +311,7 @@ Result ours_to_node(const Config& c, bool we_send) {
     node.send(stream_cmd(2, 1, link.b_sends_to(), c.bytes, true));
     while (!ours.remote_ended && Clock::now() - start < (c.impaired() ? 60s : 300s)) loop.run_for(2ms);
     r = {"node -> ours", ours.received, std::chrono::duration<double>(ours.end_at - start).count(), 0, false};
+    if (ours.remote_ended) node_sender_stats(node, pump, r);
     if (!ours.remote_ended) {
       const auto st = ours.stream->stats();
       std::printf("%-28s %8.1f MiB   did not finish (%llu packets received, %llu dropped, our stream %s)\n",
@@ -333,8 +345,10 @@ Result node_two_processes(const Config& c) {
   a.send(stream_cmd(1, 2, link.a_sends_to(), c.bytes, true));
   auto end = b.wait_line("\"end\"", {}, 300s);
   if (!end) die("node -> node did not finish");
-  return {"node -> node (2 processes)", NodePeer::field(*end, "bytes"),
-          std::chrono::duration<double>(Clock::now() - start).count(), 0, false};
+  Result r{"node -> node (2 processes)", NodePeer::field(*end, "bytes"),
+           std::chrono::duration<double>(Clock::now() - start).count(), 0, false, {}};
+  node_sender_stats(a, {}, r);
+  return r;
 }
 
 }  // namespace

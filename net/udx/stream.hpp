@@ -8,8 +8,8 @@
 // data is handed out as owned Bytes in events. Not thread-safe: one thread drives a stream
 // (a Multiplexer, or the Asio binding, does it for many).
 //
-// Memory: at most `recv_window` bytes of received data wait for poll_event (plus one packet
-// of slack), out-of-order packets are kept only within the advertised window, and the
+// Memory: at most `recv_window` bytes of received data wait for poll_event (plus two packets
+// of slack), out-of-order packets at most `max_out_of_order`, and the
 // write buffer is the caller's to bound (write() reports the queued byte count; wait for
 // Drained past send_high_water).
 #pragma once
@@ -39,6 +39,11 @@ enum class CongestionControl { bbr, newreno };
 struct StreamOptions {
   // Receive buffer (bytes) we advertise when empty. libudx: 4 MiB (UDX_DEFAULT_RWND_MAX).
   uint32_t recv_window = 4 * 1024 * 1024;
+  // Out-of-order data we keep (bytes) while a gap waits for its retransmission. libudx's
+  // window bounds only packets in flight, not acknowledged-out-of-order ones, so under loss a
+  // udx-native sender runs well past ack + recv_window; libudx keeps all of it. Packets over
+  // this are dropped (and resent by the peer). Memory per stream is recv_window plus this.
+  uint32_t max_out_of_order = 16 * 1024 * 1024;
   // Send HEARTBEAT after this long idle (0 = off, the libudx default; Hyperswarm sets 5 s).
   Millis keepalive{0};
   // First sequence number we send (libudx: 0 unless set).
@@ -79,6 +84,7 @@ struct StreamStats {
   uint64_t undone_recoveries = 0;  // recoveries whose window cut was undone (every loss spurious)
   uint64_t relayed_packets = 0;    // forwarded by a relaying stream (relay_to)
   uint64_t tail_loss_probes = 0;   // TLPs sent (new data or a retransmission of the last packet)
+  uint64_t peak_out_of_order = 0;  // most out-of-order bytes held at once
   uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
   double pacing_rate = 0;  // packets per millisecond (BBR; 0 with NewReno)
   double bandwidth = 0;    // BBR's bottleneck estimate, packets per millisecond

@@ -77,25 +77,27 @@ void Stream::push_data(hypercore::Bytes bytes) {
   events_.push_back({StreamEvent::Kind::data, std::move(bytes), {}});
 }
 
-// Bounded: at most recv_window (+ two packets of slack) bytes wait in events and the
-// out-of-order buffer together, and out-of-order packets only within 2 windows of packets.
+// Bounded: what waits in events by recv_window (+ two packets of slack), out-of-order packets
+// by max_out_of_order bytes and within as many packets' worth of sequence numbers. The
+// head-of-line packet is judged by the first bound alone: refusing it because the
+// out-of-order buffer is full would refuse the one packet that can empty that buffer.
 void Stream::accept_data(uint32_t seq, uint8_t type, hypercore::ByteSpan payload) {
-  const size_t slack = 2 * max_payload_;
-  if (undelivered_bytes_ + ooo_bytes_ + payload.size() > options_.recv_window + slack) {
-    stats_.dropped_packets++;
-    return;
-  }
   if (seq == ack_ && (type & kTypeData)) {
+    if (undelivered_bytes_ + payload.size() > options_.recv_window + 2 * max_payload_) {
+      stats_.dropped_packets++;
+      return;
+    }
     ack_++;
     push_data(hypercore::Bytes(payload.begin(), payload.end()));
     return;
   }
-  const size_t max_packets = std::max<size_t>(64, 2 * options_.recv_window / max_payload_);
-  if (static_cast<size_t>(seq_diff(seq, ack_)) >= max_packets) {
+  const size_t max_packets = std::max<size_t>(64, options_.max_out_of_order / kMaxPayloadV6);
+  if (ooo_bytes_ + payload.size() > options_.max_out_of_order || static_cast<size_t>(seq_diff(seq, ack_)) >= max_packets) {
     stats_.dropped_packets++;
     return;
   }
   ooo_bytes_ += payload.size();
+  stats_.peak_out_of_order = std::max<uint64_t>(stats_.peak_out_of_order, ooo_bytes_);
   ooo_.emplace(seq, InPacket{type, hypercore::Bytes(payload.begin(), payload.end())});
 }
 

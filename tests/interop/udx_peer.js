@@ -119,7 +119,8 @@ function startStream(udx, socket, streams, c) {
     st.sha = st.hash.digest('hex')
     print({ event: 'end', id: c.id, bytes: st.bytes, sha256: st.sha, ms: Date.now() - st.started })
   })
-  s.on('finish', () => print({ event: 'finish', id: c.id }))
+  // The sender's recovery counters, for the benchmark to report beside ours.
+  s.on('finish', () => print({ event: 'finish', id: c.id, retransmits: s.retransmits, rtos: s.rtoCount, recoveries: s.fastRecoveries, cwnd: s.cwnd, rtt: s.rtt, mtu: s.mtu }))
   s.on('error', (err) => { st.error = err.code || err.message })
   s.on('close', () => {
     if (st.sha === null) st.sha = st.hash.digest('hex')

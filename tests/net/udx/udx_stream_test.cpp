@@ -192,6 +192,7 @@ TEST(UdxStream, HeartbeatElicitsAnAck) {
 TEST(UdxStream, HostilePeerCannotGrowBuffers) {
   StreamOptions small;
   small.recv_window = 64 * 1024;
+  small.max_out_of_order = 64 * 1024;
   Pair p({}, {}, small);
   const hypercore::Bytes chunk(1152, 0xab);
   // Out-of-order packets far ahead and many within the window: bounded by bytes.
@@ -199,10 +200,34 @@ TEST(UdxStream, HostilePeerCannotGrowBuffers) {
     auto pkt = encode_packet(Header{kTypeData, 0, 2, 1000, seq, 0}, {}, chunk);
     p.sb->receive(*decode_packet(pkt), p.sim.a.address, p.sim.now);
   }
-  EXPECT_LE(p.sb->stats().packets_received - p.sb->stats().dropped_packets, (64u * 1024 + 2 * 1152) / 1152 + 1);
+  EXPECT_LE(p.sb->stats().packets_received - p.sb->stats().dropped_packets, 64u * 1024 / 1152);
+  EXPECT_LE(p.sb->stats().peak_out_of_order, 64u * 1024);
   // An ACK carrying absurd SACK blocks changes nothing.
   std::vector<SackBlock> sacks(200, SackBlock{0, 0xffffffffu});
   auto ack = encode_packet(Header{0, 0, 2, 1000, 0, 0}, sacks, {});
   p.sb->receive(*decode_packet(ack), p.sim.a.address, p.sim.now);
   EXPECT_FALSE(p.sb->closed());
+}
+
+// The packet at the head of the line must always be taken: with the out-of-order buffer
+// full of the packets after a lost one, refusing the retransmission would stall the stream
+// for good (udx-native kept retransmitting it while we kept dropping it).
+TEST(UdxStream, FullOutOfOrderBufferStillTakesTheMissingPacket) {
+  StreamOptions small;
+  small.recv_window = 64 * 1024;
+  small.max_out_of_order = 64 * 1024;
+  Pair p({}, {}, small);
+  const hypercore::Bytes chunk(1152, 0xab);
+  auto deliver = [&](uint32_t seq) {
+    auto pkt = encode_packet(Header{kTypeData, 0, 2, 1000, seq, 0}, {}, chunk);
+    p.sb->receive(*decode_packet(pkt), p.sim.a.address, p.sim.now);
+  };
+  for (uint32_t seq = 1; seq < 200; seq++) deliver(seq);  // seq 0 was lost
+  ASSERT_GT(p.sb->stats().dropped_packets, 0u) << "the buffer should have filled";
+  deliver(0);
+  size_t got = 0;
+  while (auto ev = p.sb->poll_event()) {
+    if (ev->kind == StreamEvent::Kind::data) got += ev->bytes.size();
+  }
+  EXPECT_GT(got, 64u * 1024) << "the retransmitted head packet was refused";
 }
