@@ -13,7 +13,7 @@
 // lossy link (tests/net/udx/udx_relay.hpp, on its own thread): P% of datagrams dropped each
 // way, MS/2 of delay each way; the machine's kernel may have no netem.
 // Run from a release build (the oracle installed by scripts/setup.sh):
-//   build/release/bench/udx_bench [--mib 64] [--no-node] [--loss 1 --rtt 20]
+//   build/release/bench/udx_bench [--mib 64] [--no-node] [--loss 1 --rtt 20] [--mtu-max 1200]
 // Environment: BEE_ORACLE_DIR (default <source>/.cache/oracle).
 #include <poll.h>
 #include <unistd.h>
@@ -102,6 +102,14 @@ class Link {
 
 // One stream end: sends `bytes` (64 KiB writes, at most 1 MiB queued) then END, or counts
 // what arrives until the peer's END.
+// --mtu-max N: caps our streams' MTU probing (1200 = none), to compare packet sizes.
+uint16_t g_mtu_max = 1500;
+net::udx::StreamOptions stream_options() {
+  net::udx::StreamOptions o;
+  o.mtu_max = g_mtu_max;
+  return o;
+}
+
 struct End {
   std::shared_ptr<UdxSocket> socket;
   Stream* stream = nullptr;
@@ -113,7 +121,7 @@ struct End {
 
   void open(std::shared_ptr<UdxSocket> s, uint32_t id, uint32_t remote_id, const Address& remote) {
     socket = std::move(s);
-    auto created = socket->create_stream(id, {}, [this] { pump(); });
+    auto created = socket->create_stream(id, stream_options(), [this] { pump(); });
     if (!created) die("create_stream: " + created.error().to_string());
     stream = *created;
     stream->connect(remote_id, remote, socket->now());
@@ -158,9 +166,9 @@ void print(const Result& r) {
   std::printf("%-28s %8.1f MiB %8.3f s %9.1f MB/s", r.pair.c_str(), static_cast<double>(r.bytes) / (1 << 20), r.seconds,
               mbps);
   if (r.has_retransmits) {
-    std::printf("   sender: %llu retransmits, %llu recoveries, %llu RTOs, cwnd %u", static_cast<unsigned long long>(r.retransmits),
-                static_cast<unsigned long long>(r.stats.fast_recoveries), static_cast<unsigned long long>(r.stats.rto_timeouts),
-                r.stats.cwnd);
+    std::printf("   sender: %llu retransmits, %llu recoveries, %llu RTOs, cwnd %u, mtu %u",
+                static_cast<unsigned long long>(r.retransmits), static_cast<unsigned long long>(r.stats.fast_recoveries),
+                static_cast<unsigned long long>(r.stats.rto_timeouts), r.stats.cwnd, r.stats.mtu);
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -281,6 +289,7 @@ void node_sender_stats(NodePeer& node, const std::function<void()>& pump, Result
   r.stats.fast_recoveries = NodePeer::field(*line, "recoveries");
   r.stats.rto_timeouts = NodePeer::field(*line, "rtos");
   r.stats.cwnd = static_cast<uint32_t>(NodePeer::field(*line, "cwnd"));
+  r.stats.mtu = static_cast<uint32_t>(NodePeer::field(*line, "mtu"));
 }
 
 Result ours_to_node(const Config& c, bool we_send) {
@@ -359,6 +368,8 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--mib" && i + 1 < argc) {
       c.bytes = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else if (a == "--mtu-max" && i + 1 < argc) {
+      g_mtu_max = static_cast<uint16_t>(std::atoi(argv[++i]));
     } else if (a == "--no-node") {
       c.node = false;
     } else if (a == "--loss" && i + 1 < argc) {
@@ -366,7 +377,7 @@ int main(int argc, char** argv) {
     } else if (a == "--rtt" && i + 1 < argc) {
       c.rtt_ms = std::atoi(argv[++i]);
     } else {
-      die("usage: udx_bench [--mib N] [--no-node] [--loss PERCENT] [--rtt MS]");
+      die("usage: udx_bench [--mib N] [--no-node] [--loss PERCENT] [--rtt MS] [--mtu-max BYTES]");
     }
   }
   const char* oracle = std::getenv("BEE_ORACLE_DIR");

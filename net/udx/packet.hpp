@@ -28,6 +28,8 @@ inline constexpr uint8_t kTypeHeartbeat = 0x20;
 // Path MTU assumptions of libudx: base 1200, IP+UDP+UDX overhead 48 (IPv4) / 68 (IPv6),
 // so at most 1152 / 1132 payload bytes per packet.
 inline constexpr size_t kMtuBase = 1200;
+inline constexpr size_t kMtuMax = 1500;  // MTU probing stops here (libudx UDX_MTU_MAX)
+inline constexpr size_t kMtuStep = 32;   // each probe asks for this much more
 inline constexpr size_t kIpv4Overhead = 20 + 8 + kHeaderSize;
 inline constexpr size_t kIpv6Overhead = 40 + 8 + kHeaderSize;
 inline constexpr size_t kMaxPayloadV4 = kMtuBase - kIpv4Overhead;  // 1152

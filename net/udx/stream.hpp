@@ -43,7 +43,7 @@ struct StreamOptions {
   // window bounds only packets in flight, not acknowledged-out-of-order ones, so under loss a
   // udx-native sender runs well past ack + recv_window; libudx keeps all of it. Packets over
   // this are dropped (and resent by the peer). Memory per stream is recv_window plus this.
-  uint32_t max_out_of_order = 16 * 1024 * 1024;
+  uint32_t max_out_of_order = 8 * 1024 * 1024;
   // Send HEARTBEAT after this long idle (0 = off, the libudx default; Hyperswarm sets 5 s).
   Millis keepalive{0};
   // First sequence number we send (libudx: 0 unless set).
@@ -57,6 +57,12 @@ struct StreamOptions {
   // peer's last END is acknowledged even if our final ACK was lost (libudx has no TIME_WAIT).
   Millis linger{5000};
   CongestionControl congestion = CongestionControl::bbr;
+  // Path MTU probing as libudx (docs/protocol/udx.md, "MTU probing"): from the first ACK,
+  // one data packet at a time is padded up to the next size (1200, 1232, … mtu_max); each
+  // probe acknowledged raises the packet size, three lost end the search. The socket
+  // binding also caps it by the OS's MTU for the route to the peer (limit_mtu), as libudx.
+  bool mtu_probing = true;
+  uint16_t mtu_max = kMtuMax;
 };
 
 struct StreamEvent {
@@ -85,6 +91,9 @@ struct StreamStats {
   uint64_t relayed_packets = 0;    // forwarded by a relaying stream (relay_to)
   uint64_t tail_loss_probes = 0;   // TLPs sent (new data or a retransmission of the last packet)
   uint64_t peak_out_of_order = 0;  // most out-of-order bytes held at once
+  uint64_t mtu_probes_sent = 0, mtu_probes_lost = 0;
+  uint64_t padded_packets_received = 0;  // the peer's MTU probes (those with padding)
+  uint32_t mtu = 0;                      // the path MTU packets are sized for now
   uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
   double pacing_rate = 0;  // packets per millisecond (BBR; 0 with NewReno)
   double bandwidth = 0;    // BBR's bottleneck estimate, packets per millisecond
@@ -151,6 +160,9 @@ class Stream {
   std::optional<StreamEvent> poll_event();
   bool has_events() const { return !events_.empty(); }
 
+  // The OS's MTU for the route to the peer (libudx's udx__get_link_mtu): probing stops
+  // there, and does not start if it is at most the base. The socket binding calls it.
+  void limit_mtu(size_t path_mtu);
   // The window we would advertise now.
   uint32_t receive_window() const;
   size_t queued_bytes() const { return unacked_bytes_; }
@@ -172,6 +184,8 @@ class Stream {
     bool declared_lost = false;  // by RACK or an RTO, at least once
     SendSnapshot snapshot;       // delivery state at its last transmission (BBR's samples)
     uint64_t tx_order = 0;       // its last transmission's place among all of ours
+    bool mtu_probe = false;      // padded to probe_size bytes of IP datagram
+    uint8_t probe_padding = 0;
   };
   struct InPacket {
     uint8_t type = 0;
@@ -215,12 +229,22 @@ class Stream {
   void paced_send(Millis now);
   void on_ack_model(uint32_t delivered, Millis now);
   uint32_t send_window_packets() const;
+  // stream_mtu.cpp: path MTU probing (libudx's PLPMTUD, RFC 8899 terms).
+  void start_mtu(const Address& remote);
+  void maybe_probe(OutPacket& pkt);
+  void mtu_on_acked(const OutPacket& pkt);
+  bool mtu_on_lost(OutPacket& pkt);  // true if it was a probe (its loss says nothing of the path's congestion)
   static constexpr uint32_t kMaxCwnd = 4096;  // packets: the 4 MiB receive window's worth
   OutPacket* find_out(uint32_t seq);
 
   uint32_t local_id_;
   StreamOptions options_;
-  size_t max_payload_ = kMaxPayloadV4;
+  size_t max_payload_ = kMaxPayloadV4;  // mtu_ less the IP, UDP and UDX headers
+  enum class MtuState { base, search, complete };
+  MtuState mtu_state_ = MtuState::base;
+  size_t mtu_ = kMtuBase, mtu_max_ = kMtuMax, mtu_probe_size_ = kMtuBase;
+  uint32_t mtu_probe_count_ = 0;
+  bool mtu_probe_wanted_ = false;
   uint32_t remote_id_ = 0;
   Address remote_;
   bool connected_ = false;
@@ -257,7 +281,7 @@ class Stream {
   double pace_tokens_ = 0;
   Millis pace_last_{-1};
   std::optional<Millis> pace_until_;  // sending waits for the bucket until then
-  bool pacing_bypass_ = false;        // a tail loss probe goes out unpaced
+  bool sending_tlp_ = false;          // a tail loss probe goes out unpaced and is never an MTU probe
   uint32_t ack_losses_ = 0;           // declared lost while processing one ACK
   // RTT (RFC 6298 as libudx) and RACK-TLP (RFC 8985).
   uint32_t srtt_ = 0, rttvar_ = 0, rto_ = 1000, rtt_min_ = 0xffffffff, ack_rtt_sample_ = 0xffffffff;

@@ -19,7 +19,7 @@ bool Stream::pacing_allows(Millis now) {
   // A path whose round trip is under a millisecond (loopback, a LAN) is not paced: on this
   // clock the bucket would release a millisecond's burst anyway, and measured on loopback
   // pacing halved the throughput of both ends of one machine.
-  if (!bbr_ || pacing_bypass_ || bbr_->min_rtt_ms() == 0) return true;
+  if (!bbr_ || sending_tlp_ || bbr_->min_rtt_ms() == 0) return true;
   const double rate = bbr_->pacing_rate();
   const double burst = std::max(kMinBurst, rate * kBurstMillis);
   if (pace_last_.count() < 0) {
@@ -39,7 +39,7 @@ bool Stream::pacing_allows(Millis now) {
 
 void Stream::paced_send(Millis now) {
   (void)now;
-  if (bbr_ && !pacing_bypass_) pace_tokens_ -= 1;
+  if (bbr_ && !sending_tlp_) pace_tokens_ -= 1;
 }
 
 void Stream::on_ack_model(uint32_t delivered, Millis now) {

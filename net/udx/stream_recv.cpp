@@ -42,6 +42,7 @@ void Stream::receive(const PacketView& p, const Address& from, Millis now) {
     return;
   }
   const uint32_t seq = p.header.seq;
+  if ((type & kTypeData) && !(type & kTypeSack) && p.header.data_offset > 0) stats_.padded_packets_received++;
   const bool duplicate = seq_diff(seq, ack_) < 0 || ooo_.contains(seq);
   if (seq_diff(seq, ack_) >= 0) {
     if ((type & (kTypeData | kTypeEnd)) && !remote_ended_ && !ooo_.contains(seq)) accept_data(seq, type, p.payload);
@@ -133,6 +134,7 @@ std::vector<SackBlock> Stream::sack_blocks() const {
 }
 
 void Stream::ack_packet(OutPacket& pkt, bool by_sack, Millis now) {
+  mtu_on_acked(pkt);
   // Declared lost, yet acked before it was sent again, or sooner after its retransmission
   // than any round trip has ever taken: the first copy arrived.
   if (pkt.declared_lost &&

@@ -36,7 +36,7 @@ void Stream::connect(uint32_t remote_id, const Address& remote, Millis now) {
   remote_ = remote;
   connected_ = true;
   accept_first_ = false;
-  max_payload_ = remote.v6 ? kMaxPayloadV6 : kMaxPayloadV4;
+  start_mtu(remote);
   if (ack_needed_) queue_control(0, now);  // acks deferred until we knew where to send
   if (options_.keepalive.count() > 0) start_timer(Timer::keepalive, now + options_.keepalive, now);
 }
@@ -179,7 +179,7 @@ void Stream::send_packet(OutPacket& pkt, bool retransmit, Millis now) {
   pkt.tx_order = ++tx_count_;
   // A retransmission keeps seq and payload but carries the current ack and window.
   Header h{pkt.type, 0, remote_id_, receive_window(), pkt.seq, ack_};
-  outbox_.push_back({remote_, encode_packet(h, {}, pkt.payload)});
+  outbox_.push_back({remote_, encode_packet(h, {}, pkt.payload, pkt.mtu_probe ? pkt.probe_padding : 0)});
   stats_.packets_sent++;
   if (ack_needed_) ack_needed_ = false;  // this packet carries the ack (no SACK: see below)
   last_advertised_rwnd_ = h.rwnd;
@@ -226,11 +226,10 @@ void Stream::fill_packets(Millis now) {
       pkt.type |= kTypeEnd;
       end_sent_ = true;
     }
-    const bool was_empty = inflight_ == 0;
+    if (mtu_probe_wanted_ && !sending_tlp_) maybe_probe(pkt);
     out_.push_back(std::move(pkt));
     seq_++;
     send_packet(out_.back(), false, now);
-    (void)was_empty;
     arm_timers(now, true);
   }
 }
@@ -368,6 +367,7 @@ void Stream::on_rto(Millis now) {
         return;
       }
       pkt.rto_timeouts++;
+      mtu_on_lost(pkt);
       pkt.lost = true;
       pkt.declared_lost = true;
       pkt.in_flight = false;
@@ -389,9 +389,9 @@ void Stream::on_tlp(Millis now) {
   const uint32_t saved_rwnd = send_rwnd_;
   cwnd_ = inflight_ + 1;
   send_rwnd_ = std::max<uint32_t>(send_rwnd_, static_cast<uint32_t>(max_payload_) * cwnd_);
-  pacing_bypass_ = true;  // a probe is one packet, not a burst to pace
+  sending_tlp_ = true;  // a probe is one packet, not a burst to pace
   if (lost_count_ == 0 && (write_queue_bytes_ > 0 || (end_queued_ && !end_sent_))) fill_packets(now);
-  pacing_bypass_ = false;
+  sending_tlp_ = false;
   cwnd_ = saved_cwnd;
   send_rwnd_ = saved_rwnd;
   if (seq_ != before) {
@@ -403,9 +403,9 @@ void Stream::on_tlp(Millis now) {
       rearm_rto(now, false);
       return;
     }
-    pacing_bypass_ = true;
+    sending_tlp_ = true;
     send_packet(*last, true, now);
-    pacing_bypass_ = false;
+    sending_tlp_ = false;
     tlp_is_retrans_ = true;
     tlp_end_seq_ = last->seq;
   }
@@ -444,13 +444,14 @@ void Stream::enter_recovery() {
 uint32_t Stream::rack_detect_loss(Millis now) {
   uint32_t timeout = 0;
   const uint32_t reo = reo_window();
-  uint32_t lost_now = 0;
+  uint32_t lost_now = 0, probes_lost = 0;
   for (auto& pkt : out_) {
     if (!pkt.in_flight || pkt.sacked) continue;
     const bool sent_before = pkt.tx_order < rack_tx_order_;
     if (!sent_before) continue;
     const int64_t remaining = (pkt.time_sent + Millis(rack_rtt_ + reo) - now).count();
     if (remaining <= 0) {
+      if (mtu_on_lost(pkt)) probes_lost++;
       pkt.lost = true;
       pkt.declared_lost = true;
       pkt.in_flight = false;
@@ -462,7 +463,8 @@ uint32_t Stream::rack_detect_loss(Millis now) {
     }
   }
   ack_losses_ += lost_now;
-  if (lost_now > 0 && ca_ == Ca::open) enter_recovery();
+  // A lost MTU probe alone is the path's size limit, not congestion (libudx).
+  if (lost_now > probes_lost && ca_ == Ca::open) enter_recovery();
   if (ca_ == Ca::recovery) recovery_losses_ += lost_now;
   return timeout;
 }
@@ -508,6 +510,7 @@ StreamStats Stream::stats() const {
   s.cwnd = cwnd_;
   s.srtt_ms = srtt_;
   s.rto_ms = rto_;
+  s.mtu = static_cast<uint32_t>(mtu_);
   if (bbr_) {
     s.pacing_rate = bbr_->pacing_rate();
     s.bandwidth = bbr_->bandwidth();

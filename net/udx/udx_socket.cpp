@@ -12,6 +12,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <deque>
 #include <random>
@@ -31,6 +35,24 @@ namespace {
 constexpr size_t kMaxBatch = 256;            // datagrams read per pass
 constexpr size_t kMaxPendingDatagrams = 4096;  // queued while the kernel buffer is full
 constexpr Millis kHousekeeping{1000};
+
+// The MTU of the route to `to`, as the kernel knows it (libudx's udx__get_link_mtu: a
+// connected throwaway socket's IP_MTU); nullopt when it cannot tell.
+std::optional<size_t> route_mtu(const udp::endpoint& to) {
+  int fd = ::socket(to.protocol().family(), SOCK_DGRAM, 0);
+  if (fd < 0) return std::nullopt;
+  std::optional<size_t> out;
+  if (::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0) {
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    const bool v6 = to.protocol() == udp::v6();
+    if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &len) == 0 && mtu > 0) {
+      out = static_cast<size_t>(mtu);
+    }
+  }
+  ::close(fd);
+  return out;
+}
 
 Address to_address(const udp::endpoint& ep) {
   Address a;
@@ -72,6 +94,7 @@ struct UdxSocket::Impl {
     std::function<void()> wake;
     bool released = false;
     Millis destroy_at{0};
+    bool mtu_limited = false;  // the route's MTU was given to the stream once it connected
   };
   enum class Pass { receive, timer, writable };
 
@@ -155,6 +178,7 @@ struct UdxSocket::Impl {
       if (t >= next_housekeeping) housekeeping(t);
     }
     discard_released_events();
+    limit_mtus();
     transmit(t);
     if (pass != Pass::writable) wake(pass == Pass::timer);
     if (closed) return;
@@ -178,6 +202,19 @@ struct UdxSocket::Impl {
       auto it = entries.find(id);
       if (it == entries.end() || it->second.released) continue;  // released by an earlier handler
       fn();
+    }
+  }
+
+  // Streams connect in many ways (connect_stream, an owner's connect, a first packet): once
+  // connected, each learns the route's MTU before its first probe can go out (probing starts
+  // with the first ACK, in a pass like this one).
+  void limit_mtus() {
+    for (auto& [id, e] : entries) {
+      if (e.mtu_limited) continue;
+      Stream* s = mux.find(id);
+      if (s == nullptr || !s->connected()) continue;
+      e.mtu_limited = true;
+      if (auto mtu = route_mtu(to_endpoint(s->remote_address(), v6))) s->limit_mtu(*mtu);
     }
   }
 
@@ -323,7 +360,7 @@ UdxResult<Stream*> UdxSocket::create_stream(uint32_t local_id, StreamOptions opt
   // An id still held by a released stream that has not finished is taken too.
   auto stream = impl_->mux.create_stream(local_id, options);
   if (!stream) return stream;
-  impl_->entries[local_id] = Impl::Entry{std::move(wake), false, Millis(0)};
+  impl_->entries[local_id] = Impl::Entry{std::move(wake), false, Millis(0), false};
   return stream;
 }
 

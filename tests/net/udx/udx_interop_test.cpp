@@ -32,6 +32,8 @@ TEST(UdxInterop, NodeSendsToUs) {
   ASSERT_TRUE(t.wait([&] { return e->remote_ended; }, 20s)) << e->received << "\n" << t.node.log;
   EXPECT_EQ(e->received, kBulk);
   EXPECT_EQ(e->received_sha256, pattern_sha256(31, kBulk));
+  // udx-native probes its way up too (1232 … 1500: ten padded packets) and we read them.
+  EXPECT_GE(e->stream->stats().padded_packets_received, 10u);
   EXPECT_FALSE(e->closed) << "our side is still open";
   e->start_sending(0, 1, true);  // now we end too
   ASSERT_TRUE(t.wait([&] { return e->closed && t.node.streams[2].closed; }, 10s)) << t.node.log;
@@ -50,6 +52,10 @@ TEST(UdxInterop, WeSendToNode) {
       << "sent " << e->sent << ", queued " << e->stream->queued_bytes() << "\n" << t.node.log;
   EXPECT_EQ(t.node.streams[2].end_bytes, kBulk);
   EXPECT_EQ(t.node.streams[2].end_sha256, pattern_sha256(32, kBulk));
+  // udx-native read our padded MTU probes as data and acknowledged them (loopback's route
+  // MTU is 65536: the search runs to 1500).
+  EXPECT_EQ(e->stream->stats().mtu, 1500u);
+  EXPECT_EQ(e->stream->stats().mtu_probes_lost, 0u);
   t.command("end", 2);
   ASSERT_TRUE(t.wait([&] { return e->closed && t.node.streams[2].closed; }, 10s)) << t.node.log;
   EXPECT_TRUE(e->clean_close()) << e->close_text();
@@ -177,7 +183,12 @@ TEST(UdxInterop, DatagramsBesideStreams) {
   ASSERT_TRUE(t.wait([&] { return hooked.size() == 2; }, 10s)) << t.node.log;
   e->start_sending(2 * 1024 * 1024, 38, true);
   ASSERT_TRUE(t.wait([&] { return e->closed && t.node.streams[2].closed; }, 20s)) << t.node.log;
-  ASSERT_EQ(t.node.messages.size(), 2u);
+  // Beside our two, udx-native's socket may report a late UDX packet of ours for its stream
+  // after that closed (seen once in a loaded run: a third message): anything else is wrong.
+  ASSERT_GE(t.node.messages.size(), 2u);
+  for (size_t i = 2; i < t.node.messages.size(); i++) {
+    EXPECT_EQ(t.node.messages[i].second.substr(0, 4), "ff01") << "not a UDX packet: " << t.node.messages[i].second;
+  }
   EXPECT_EQ(t.node.messages[0].first, t.sock->port());
   EXPECT_EQ(t.node.messages[0].second, "1300010203");
   EXPECT_EQ(t.node.messages[1].second, "00");
