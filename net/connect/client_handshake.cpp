@@ -22,6 +22,7 @@ const char* path_name(ConnectPath path) {
     case ConnectPath::relayed_address: return "relayed_address";
     case ConnectPath::holepunch: return "holepunch";
     case ConnectPath::relay: return "relay";
+    case ConnectPath::lan: return "lan";
   }
   return "unknown";
 }

@@ -42,7 +42,7 @@ struct ClientHandshakeOptions {
 // holepunch: the glue's, after relayed_address with holepunch_offered: the rounds of
 // holepunch_rounds.hpp found the path.
 // relay: through a blind relay (ClientConnect::relay, the glue's too).
-enum class ConnectPath { direct, open_server, relayed_address, holepunch, relay };
+enum class ConnectPath { direct, open_server, relayed_address, holepunch, relay, lan };
 const char* path_name(ConnectPath path);
 
 struct ClientConnect {

@@ -16,6 +16,7 @@
 #include "net/connect/holepunch_rounds.hpp"
 #include "net/connect/internal/punch_driver.hpp"
 #include "net/connect/internal/relay_pairing.hpp"
+#include "net/connect/lan_shortcut.hpp"
 #include "net/connect/server_handshake.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
@@ -42,7 +43,8 @@ udx::Address to_udx(const Ipv4Address& a) { return udx::Address::v4(a.host[0], a
 hypercore::Hash target_of(const hypercore::PublicKey& key) { return hypercore::blake2b({key}); }
 
 // The IPv4 addresses a peer on another host may reach us at: the bound host, or every up
-// interface when bound to 0.0.0.0 (server.js shares its local addresses the same way).
+// interface but loopback when bound to 0.0.0.0, 127.0.0.1 if there is none (holepuncher.js
+// localAddresses; server.js shares its local addresses the same way).
 std::vector<Ipv4Address> local_addresses(const std::string& bound_host, uint16_t port) {
   std::vector<Ipv4Address> out;
   if (auto host = Ipv4Address::parse_host(bound_host); host && *host != std::array<uint8_t, 4>{0, 0, 0, 0}) {
@@ -50,9 +52,10 @@ std::vector<Ipv4Address> local_addresses(const std::string& bound_host, uint16_t
     return out;
   }
   ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
+  if (getifaddrs(&list) != 0) return {Ipv4Address{{127, 0, 0, 1}, port}};
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+    if (i->ifa_flags & IFF_LOOPBACK) continue;
     const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
     Ipv4Address a;
     std::memcpy(a.host.data(), &sin->sin_addr, 4);
@@ -60,6 +63,7 @@ std::vector<Ipv4Address> local_addresses(const std::string& bound_host, uint16_t
     if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   }
   freeifaddrs(list);
+  if (out.empty()) out.push_back(Ipv4Address{{127, 0, 0, 1}, port});
   return out;
 }
 
@@ -99,6 +103,8 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     // While punching: the handshake's outcome, for the direct attempt racing the punch.
     std::optional<ClientConnect> relayed;
     bool direct_pending = false;
+    bool lan_pending = false;  // the LAN shortcut's PING (lan_shortcut.hpp)
+    std::optional<Ipv4Address> seen_as;  // our address as the relay that answered saw it
     std::optional<TransportError> punch_failure;  // held until the direct attempt failed too
     std::unique_ptr<asio::steady_timer> punch_delay;  // the punch waits for the PING a while
     // Through a blind relay: the pairing, and the relay's UDX address once connected to it.
@@ -331,25 +337,53 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
         [weak, a, relay](const dht::QueryReply&) {
           auto self = weak.lock();
           a->direct_pending = false;
-          if (self && !a->finished) self->dial_relayed(a, relay);
+          if (self && !a->finished) self->dial(a, relay, a->relayed->target, ConnectPath::relayed_address);
         },
         [weak, a, begin_punch] {
           auto self = weak.lock();
           a->direct_pending = false;
           if (!self || a->finished) return;
-          if (a->punch_failure) {
+          if (a->punch_failure && !a->lan_pending) {
             self->finish(a, std::unexpected(*a->punch_failure), {});
             return;
           }
           begin_punch();
         },
         now());
+    start_lan_shortcut(a, relay, connected);
     a->punch_delay = std::make_unique<asio::steady_timer>(io);
     a->punch_delay->expires_after(kPunchAfter);
     a->punch_delay->async_wait([begin_punch](const boost::system::error_code& ec) {
       if (!ec) begin_punch();
     });
     udp->reschedule();
+  }
+
+  // connect.js: when the relay saw us and the server at one public IP (one NAT, which may
+  // not hairpin), PING the server's best-matching interface address; on an answer dial it,
+  // whatever the punch is doing. A failed PING only ends the attempt if everything else
+  // failed too.
+  void start_lan_shortcut(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const ClientConnect& connected) {
+    if (!options.lan_shortcut || !a->seen_as) return;
+    const auto ours = local_addresses(options.host, socket_for(a->socket)->port());
+    auto target = lan_shortcut_target(*a->seen_as, connected.target, connected.remote_payload.addresses4, ours);
+    if (!target || *target == connected.target) return;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    a->lan_pending = true;
+    udp->node().ping(
+        *target,
+        [weak, a, relay, target = *target](const dht::QueryReply&) {
+          auto self = weak.lock();
+          a->lan_pending = false;
+          if (self && !a->finished) self->dial(a, relay, target, ConnectPath::lan);
+        },
+        [weak, a] {
+          auto self = weak.lock();
+          a->lan_pending = false;
+          if (!self || a->finished) return;
+          if (a->punch_failure && !a->direct_pending) self->finish(a, std::unexpected(*a->punch_failure), {});
+        },
+        now());
   }
 
   void run_client_punch(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const IkOutcome& keys,
@@ -362,7 +396,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
           if (!self || a->finished) return;
           if (!punched) {
             auto failed = connect_error("holepunch through " + relay.to_string() + ": " + punched.error().to_string());
-            if (a->direct_pending) {
+            if (a->direct_pending || a->lan_pending) {
               a->punch_failure = failed.error();
             } else {
               self->finish(a, failed, {});
@@ -390,20 +424,21 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     udp->reschedule();
   }
 
-  // The direct attempt got through: the UDX stream to the server's address as the relay saw
-  // it, from our request socket (the path relayed_address).
-  void dial_relayed(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay) {
+  // A PING got through, to the server's address as the relay saw it (the path
+  // relayed_address) or to its LAN address (lan): the UDX stream to there, from our request
+  // socket, which the PING went from.
+  void dial(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const Ipv4Address& to, ConnectPath path) {
     if (a->punch) a->punch->stop();
     if (a->punch_delay) a->punch_delay->cancel();
     const ClientConnect& c = *a->relayed;
-    auto stream = udx::UdxByteStream::create(socket_for(a->socket), a->local_id, c.remote_stream_id, to_udx(c.target));
+    auto stream = udx::UdxByteStream::create(socket_for(a->socket), a->local_id, c.remote_stream_id, to_udx(to));
     if (!stream) {
       finish(a, connect_error("udx stream: " + stream.error().message), {});
       return;
     }
     ConnectInfo info;
-    info.path = ConnectPath::relayed_address;
-    info.remote = c.target.to_string();
+    info.path = path;
+    info.remote = to.to_string();
     info.relay = relay.to_string();
     info.remote_public_key = a->remote;
     info.handshakes_sent = a->asked.size();
@@ -576,6 +611,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     }
     if (connected->path == ConnectPath::relayed_address && connected->holepunch_offered) {
       // connect.js holepunch(): the rounds, whose fast-open probe is the direct attempt.
+      a->seen_as = reply.to;
       start_client_punch(a, relay, std::move(*connected));
       return;
     }

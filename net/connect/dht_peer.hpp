@@ -71,6 +71,10 @@ struct DhtPeerOptions {
   // How long pairing at a blind relay may take, connecting to it included. Default 15 s
   // (the reference's relay timeout).
   std::chrono::milliseconds relay_timeout{15000};
+  // The LAN shortcut (the reference's localConnection): when the relay saw us and a
+  // firewalled server at one public IP, also try the server's own interface addresses,
+  // racing the holepunch (docs/protocol/connect.md). Default on, as in the reference.
+  bool lan_shortcut = true;
 };
 
 // How a connection was made.

@@ -2,10 +2,11 @@
 // Linux NATs, so holepunching meets the NATs it is built for.
 //
 //   "public" namespace  br0 10.77.0.1/16  (the Node HyperDHT testnet binds here)
-//      ├── nat namespace i: wan 10.77.1.i/16 ── lan 192.168.i.1/24
+//      ├── nat namespace i: wan 10.77.1.i/16 ── bridge lan 192.168.i.1/24
 //      │      iptables -t nat POSTROUTING -o wan MASQUERADE [--random-fully]
 //      │      filter: inbound on wan only for ESTABLISHED,RELATED (INPUT and FORWARD)
-//      │      └── host namespace i: eth0 192.168.i.2/24, default via 192.168.i.1
+//      │      ├── host namespace: eth0 192.168.i.2/24, default via 192.168.i.1
+//      │      └── neighbours on the same LAN (add_lan_neighbour): 192.168.i.3, …
 //      └── open host namespace: 10.77.2.i/16 on the bridge, no NAT
 //
 // A consistent NAT is plain MASQUERADE (Linux keeps the source port: one mapping per
@@ -13,6 +14,8 @@
 // --random-fully (a new port per destination). The filter drops unsolicited UDP in the
 // filter table, before conntrack confirms the entry, so a packet from a peer the host has
 // not talked to neither arrives nor spoils the later mapping of the host's own packet.
+// The NAT does not hairpin (as many home routers): a packet from its LAN to its own public
+// address is not mapped back to a LAN host, so neighbours reach each other only directly.
 //
 // Processes run in a namespace with `ip netns exec NAME ...` (command()); in this process,
 // enter() moves the calling thread into a namespace while it opens sockets (a socket stays
@@ -32,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,6 +49,8 @@ class NatLab {
     std::string ns;       // where the peer runs
     std::string address;  // its own address ("192.168.1.2", or public for an open host)
     std::string public_address;  // where others see it (the NAT's wan address)
+    std::string nat;      // the NAT's namespace ("" for an open host)
+    int lan = 0;          // i of its LAN 192.168.i.0/24
   };
 
   // "" when this machine can run the lab, else why not (for GTEST_SKIP).
@@ -85,18 +91,15 @@ class NatLab {
   Host add_nat_host(NatKind kind) {
     int i = ++hosts_;
     std::string nat = add_ns("n" + std::to_string(i));
-    std::string host = add_ns("h" + std::to_string(i));
     std::string wan = "10.77.1." + std::to_string(i);
     std::string lan = "192.168." + std::to_string(i);
     std::string port = "p" + std::to_string(i);
-    ok_ = ok_ && run("ip -n " + nat + " link set lo up") && run("ip -n " + host + " link set lo up") &&
+    ok_ = ok_ && run("ip -n " + nat + " link set lo up") &&
           run("ip -n " + nat + " link add wan type veth peer name " + port + " netns " + public_ns_) &&
           run("ip -n " + public_ns_ + " link set " + port + " master br0 up") &&
           run("ip -n " + nat + " addr add " + wan + "/16 dev wan") && run("ip -n " + nat + " link set wan up") &&
-          run("ip -n " + nat + " link add lan type veth peer name eth0 netns " + host) &&
+          run("ip -n " + nat + " link add lan type bridge") &&
           run("ip -n " + nat + " addr add " + lan + ".1/24 dev lan") && run("ip -n " + nat + " link set lan up") &&
-          run("ip -n " + host + " addr add " + lan + ".2/24 dev eth0") && run("ip -n " + host + " link set eth0 up") &&
-          run("ip -n " + host + " route add default via " + lan + ".1") &&
           run("ip netns exec " + nat + " sysctl -qw net.ipv4.ip_forward=1");
     std::string ipt = "ip netns exec " + nat + " iptables -w ";
     ok_ = ok_ &&
@@ -106,7 +109,30 @@ class NatLab {
           run(ipt + "-A FORWARD -i wan -j DROP") &&
           run(ipt + "-A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT") &&
           run(ipt + "-A INPUT -i wan -j DROP");
-    return Host{host, lan + ".2", wan};
+    Host nat_side;
+    nat_side.public_address = wan;
+    nat_side.nat = nat;
+    nat_side.lan = i;
+    return add_lan_neighbour(nat_side);
+  }
+
+  // Another host on `neighbour`'s LAN, behind the same NAT (192.168.i.2, .3, … in order).
+  Host add_lan_neighbour(const Host& neighbour) {
+    const int k = ++lan_hosts_[neighbour.nat];
+    std::string lan = "192.168." + std::to_string(neighbour.lan);
+    Host h;
+    h.ns = add_ns("h" + std::to_string(neighbour.lan) + "x" + std::to_string(k));
+    h.address = lan + "." + std::to_string(k + 1);
+    h.public_address = neighbour.public_address;
+    h.nat = neighbour.nat;
+    h.lan = neighbour.lan;
+    std::string port = "l" + std::to_string(k);
+    ok_ = ok_ && run("ip -n " + h.ns + " link set lo up") &&
+          run("ip -n " + h.nat + " link add " + port + " type veth peer name eth0 netns " + h.ns) &&
+          run("ip -n " + h.nat + " link set " + port + " master lan up") &&
+          run("ip -n " + h.ns + " addr add " + h.address + "/24 dev eth0") && run("ip -n " + h.ns + " link set eth0 up") &&
+          run("ip -n " + h.ns + " route add default via " + lan + ".1");
+    return h;
   }
 
   // A host on the public segment, reachable by anyone.
@@ -119,7 +145,11 @@ class NatLab {
           run("ip -n " + host + " link add eth0 type veth peer name " + port + " netns " + public_ns_) &&
           run("ip -n " + public_ns_ + " link set " + port + " master br0 up") &&
           run("ip -n " + host + " addr add " + address + "/16 dev eth0") && run("ip -n " + host + " link set eth0 up");
-    return Host{host, address, address};
+    Host h;
+    h.ns = host;
+    h.address = address;
+    h.public_address = address;
+    return h;
   }
 
   // argv prefix that runs a command inside `ns`.
@@ -183,6 +213,7 @@ class NatLab {
   std::string public_ns_;
   std::vector<std::string> namespaces_;
   int hosts_ = 0;
+  std::map<std::string, int> lan_hosts_;  // hosts on each NAT's LAN
   bool ok_ = true;
   std::string error_;
 };

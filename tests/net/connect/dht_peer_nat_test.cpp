@@ -64,6 +64,14 @@ struct Pair {
     client = net.lab->add_nat_host(client_nat);
     return net.lab->ok() ? "" : "lab: " + net.lab->error();
   }
+  // Both behind one NAT (which does not hairpin), on its LAN.
+  std::string start_neighbours(NatKind nat) {
+    auto why = net.start(150);
+    if (!net.skip.empty() || !why.empty()) return why;
+    server = net.lab->add_nat_host(nat);
+    client = net.lab->add_lan_neighbour(server);
+    return net.lab->ok() ? "" : "lab: " + net.lab->error();
+  }
 };
 
 void expect_punched(const std::string& line) {
@@ -76,6 +84,12 @@ void expect_punched(const std::string& line) {
 #define LAB_PAIR(server_nat, client_nat)              \
   Pair pair;                                          \
   auto why = pair.start(server_nat, client_nat);      \
+  if (!pair.net.skip.empty()) GTEST_SKIP() << pair.net.skip; \
+  ASSERT_EQ(why, "")
+
+#define LAB_NEIGHBOURS(nat)                                  \
+  Pair pair;                                                 \
+  auto why = pair.start_neighbours(nat);                     \
   if (!pair.net.skip.empty()) GTEST_SKIP() << pair.net.skip; \
   ASSERT_EQ(why, "")
 
@@ -147,4 +161,39 @@ TEST(DhtPeerNat, TwoRandomNatsEndInCannotHolepunch) {
   ASSERT_EQ(key.size(), 64u) << server->buffer;
   auto line = our_connect(pair.net, pair.client, key);
   EXPECT_NE(line.find("cannot_holepunch"), std::string::npos) << line;
+}
+
+// The LAN shortcut (connect.js): both peers behind one NAT that does not hairpin, so neither
+// the server's public address nor a punch reaches it; the relay saw both at the same public
+// address, and the client PINGs the server's LAN address from its payload, then dials it.
+TEST(DhtPeerNat, OurClientReachesANodeServerOnItsLan) {
+  LAB_NEIGHBOURS(NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = pair.net.node_listen(server, pair.server.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = our_connect(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "path"), "lan") << line;
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.address + ":", 0), 0u) << line;
+}
+
+TEST(DhtPeerNat, ANodeClientReachesOurServerOnItsLan) {
+  LAB_NEIGHBOURS(NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = node_open(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.address + ":", 0), 0u) << line;
+}
+
+TEST(DhtPeerNat, OursToOursOnOneLanBehindARandomNat) {
+  LAB_NEIGHBOURS(NatKind::random);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = our_connect(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "path"), "lan") << line;
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.address + ":", 0), 0u) << line;
 }

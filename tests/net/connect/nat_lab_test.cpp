@@ -56,3 +56,22 @@ TEST(NatLab, NodePeersBehindRandomNatsCannotConnect) {
   auto line = node_to_node(net, NatKind::random, NatKind::random);
   EXPECT_EQ(line, "");
 }
+
+// Two Node peers behind one NAT that does not hairpin: the reference's LAN shortcut (both
+// seen at the same public address by the relay) connects them over their LAN.
+TEST(NatLab, NodeNeighboursBehindOneNatConnectOverTheirLan) {
+  LabNet net;
+  auto why = net.start();
+  if (!net.skip.empty()) GTEST_SKIP() << net.skip;
+  ASSERT_EQ(why, "");
+  auto server_host = net.lab->add_nat_host(NatKind::consistent);
+  auto client_host = net.lab->add_lan_neighbour(server_host);
+  ASSERT_TRUE(net.lab->ok()) << net.lab->error();
+  std::unique_ptr<NodeChild> server;
+  std::string key = net.node_listen(server, server_host.ns, kSeed);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto client = net.node_connect(client_host.ns, key, 50);
+  client->read_line(Clock::now() + 55s);
+  EXPECT_EQ(json_field(client->line(), "echo"), "68656c6c6f") << client->line();
+  EXPECT_EQ(json_field(client->line(), "remote").rfind(server_host.address + ":", 0), 0u) << client->line();
+}
