@@ -289,6 +289,18 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     auto punch = std::make_unique<ServerPunch>(accepted.keys.holepunch_secret, accepted.remote_payload.firewall, gate,
                                                udp->node().firewalled());
     auto driver = detail::PunchDriver::server(punch_env(socket, key), std::move(punch));
+    // Behind a random NAT the client gets through to one of the punch's birthday sockets,
+    // not to the socket our stream waits on: its traffic then runs through that one.
+    std::weak_ptr<udx::UdxSocket> home = socket_for(socket);
+    const uint32_t id = accepted.local_stream_id;
+    driver->on_stream_elsewhere(id, [home, id](std::shared_ptr<udx::UdxSocket> via, const udx::Address& from,
+                                               hypercore::ByteSpan datagram) {
+      auto h = home.lock();
+      udx::Stream* s = h ? h->find(id) : nullptr;
+      if (s == nullptr || s->connected()) return;  // gone, or bound through another path first
+      h->route_through(id, from, std::move(via));
+      h->inject(from, datagram);
+    });
     drivers.push_back(driver);
     l.punches[accepted.local_stream_id] = std::move(driver);
   }

@@ -117,6 +117,12 @@ struct UdxSocket::Impl {
   bool in_pass = false;
   bool closed = false;
   UdxSocketStats stats;
+  struct Route {
+    uint32_t stream;
+    Address remote;
+    std::shared_ptr<UdxSocket> via;
+  };
+  std::vector<Route> routes;  // route_through
   std::mt19937 rng{std::random_device{}()};
   std::weak_ptr<UdxSocket> self;  // handlers hold this: once the socket is gone they do nothing
 
@@ -246,11 +252,22 @@ struct UdxSocket::Impl {
       return it != entries.end() && !it->second.released;
     });
     std::erase_if(entries, [this](const auto& kv) { return kv.second.released && mux.find(kv.first) == nullptr; });
+    std::erase_if(routes, [this](const Route& r) {
+      if (mux.find(r.stream) != nullptr) return false;
+      r.via->close();
+      return true;
+    });
   }
 
   // --- sending
   // False when the kernel buffer is full (the datagram was not sent).
   bool send_now(const Address& to, hypercore::ByteSpan bytes) {
+    for (const auto& r : routes) {
+      if (r.remote == to) {
+        r.via->send_datagram(to, bytes);
+        return true;
+      }
+    }
     error_code ec;
     sock.send_to(asio::buffer(bytes.data(), bytes.size()), to_endpoint(to, v6), 0, ec);
     if (would_block(ec)) return false;
@@ -423,6 +440,27 @@ void UdxSocket::send_datagram(const Address& to, hypercore::ByteSpan datagram) {
   }
 }
 
+void UdxSocket::route_through(uint32_t local_id, const Address& remote, std::shared_ptr<UdxSocket> via) {
+  auto& im = *impl_;
+  if (im.closed || !via || via.get() == this) return;
+  std::weak_ptr<UdxSocket> home = im.self;
+  via->set_datagram_hook([home](const Address& from, hypercore::ByteSpan datagram) {
+    // Only UDX: probes and DHT messages on the birthday socket are nobody's now.
+    if (datagram.size() < kHeaderSize || datagram[0] != kMagic || datagram[1] != kVersion) return;
+    if (auto h = home.lock()) h->inject(from, datagram);
+  });
+  im.routes.push_back({local_id, remote, std::move(via)});
+}
+
+void UdxSocket::inject(const Address& from, hypercore::ByteSpan datagram) {
+  auto& im = *impl_;
+  if (im.closed) return;
+  im.stats.datagrams_received++;
+  im.stats.bytes_received += datagram.size();
+  im.process(datagram, from);
+  if (!im.in_pass) im.run_pass(Impl::Pass::receive);
+}
+
 void UdxSocket::close() {
   auto& im = *impl_;
   if (im.closed) return;
@@ -436,6 +474,8 @@ void UdxSocket::close() {
   while (auto d = im.mux.poll_transmit(t)) {
     if (!im.send_now(d->to, d->bytes)) break;
   }
+  for (auto& r : im.routes) r.via->close();
+  im.routes.clear();
   im.closed = true;
   im.hook = nullptr;
   im.timer.cancel();

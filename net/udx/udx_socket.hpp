@@ -87,6 +87,15 @@ class UdxSocket : public std::enable_shared_from_this<UdxSocket> {
   // relay), and wakes its owner. False when it is bound already, closed or unknown.
   bool connect_stream(uint32_t local_id, uint32_t remote_id, const Address& remote);
 
+  // Stream `local_id`'s peer at `remote` is reachable only through `via`, another socket
+  // (the birthday socket a holepunch got through on, while the stream lives on the DHT
+  // socket): datagrams to `remote` leave through `via`, and the UDX datagrams `via` receives
+  // come here, as if received here (its own streams and hook no longer see them). This
+  // socket keeps `via` until that stream is gone, then closes it.
+  void route_through(uint32_t local_id, const Address& remote, std::shared_ptr<UdxSocket> via);
+  // Processes `datagram` from `from` as if this socket had received it.
+  void inject(const Address& from, hypercore::ByteSpan datagram);
+
   // Sends what the streams have queued and re-arms the timer. Cheap when nothing changed.
   void flush();
 

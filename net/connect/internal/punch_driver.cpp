@@ -156,6 +156,32 @@ std::shared_ptr<udx::UdxSocket> PunchDriver::socket_at(size_t index) const {
 
 void PunchDriver::on_probe(const Ipv4Address& from) { on_probe_at(0, from); }
 
+void PunchDriver::on_stream_elsewhere(uint32_t stream_id, Moved moved) {
+  stream_id_ = stream_id;
+  moved_ = std::move(moved);
+}
+
+// A birthday socket's datagram that no stream there took: a probe, or (server) the client's
+// UDX stream arriving here instead of on socket 0.
+void PunchDriver::on_datagram_at(size_t socket, const udx::Address& from, hypercore::ByteSpan datagram) {
+  if (finished_) return;
+  if (datagram.size() == 1) {
+    on_probe_at(socket, Ipv4Address{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port});
+    return;
+  }
+  if (!server_ || !moved_ || datagram.size() < udx::kHeaderSize || datagram[0] != udx::kMagic ||
+      datagram[1] != udx::kVersion) {
+    return;
+  }
+  const uint32_t receiver = static_cast<uint32_t>(datagram[4]) | static_cast<uint32_t>(datagram[5]) << 8 |
+                            static_cast<uint32_t>(datagram[6]) << 16 | static_cast<uint32_t>(datagram[7]) << 24;
+  if (receiver != stream_id_) return;
+  auto via = socket_at(socket);
+  auto moved = std::move(moved_);
+  finish(PunchResult{via, Ipv4Address{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port}});
+  moved(via, from, datagram);
+}
+
 void PunchDriver::on_probe_at(size_t socket, const Ipv4Address& from) {
   if (finished_) return;
   puncher().on_probe(socket, from, Millis(env_.udp->now()));
@@ -179,8 +205,7 @@ void PunchDriver::pump() {
     size_t index = birthday_.size() + 1;
     (*opened)->set_datagram_hook([weak, index](const udx::Address& from, hypercore::ByteSpan datagram) {
       auto self = weak.lock();
-      if (!self || datagram.size() != 1 || from.v6) return;
-      self->on_probe_at(index, Ipv4Address{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port});
+      if (self && !from.v6) self->on_datagram_at(index, from, datagram);
     });
     birthday_.push_back(std::move(*opened));
   }

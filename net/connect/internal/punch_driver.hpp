@@ -18,6 +18,7 @@
 
 #include "net/connect/holepunch_rounds.hpp"
 #include "net/dht/hyperdht.hpp"
+#include "net/udx/packet.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -61,6 +62,13 @@ class PunchDriver : public std::enable_shared_from_this<PunchDriver> {
   void on_probe(const Ipv4Address& from);
   // Server: a FROM_RELAY PEER_HOLEPUNCH for this connection.
   void on_holepunch(const dht::ServerHolepunch& holepunch, bool from_our_relay);
+  // Server: the client's UDX stream got through to one of our birthday sockets (its first
+  // packet for `stream_id` arrived there). The punch ends keeping that socket, and `moved`
+  // gets it with the datagram, to run the stream's traffic through it
+  // (UdxSocket::route_through).
+  using Moved = std::function<void(std::shared_ptr<udx::UdxSocket> via, const udx::Address& from,
+                                   hypercore::ByteSpan datagram)>;
+  void on_stream_elsewhere(uint32_t stream_id, Moved moved);
   // Over: connected, failed, given up, or stopped.
   bool finished() const { return finished_; }
   void stop();
@@ -74,6 +82,7 @@ class PunchDriver : public std::enable_shared_from_this<PunchDriver> {
   void pump();
   void send_requests();
   void on_probe_at(size_t socket, const Ipv4Address& from);
+  void on_datagram_at(size_t socket, const udx::Address& from, hypercore::ByteSpan datagram);
   void finish(ConnectResult<PunchResult> result);
   void answer(const dht::ServerHolepunch& holepunch, HolepunchAnswer answer);
   std::shared_ptr<udx::UdxSocket> socket_at(size_t index) const;
@@ -88,6 +97,8 @@ class PunchDriver : public std::enable_shared_from_this<PunchDriver> {
   std::optional<dht::ServerHolepunch> waiting_;  // server: answered once the NAT is known
   bool finished_ = false;
   bool pumping_ = false;
+  uint32_t stream_id_ = 0;  // server: the connection's stream (on_stream_elsewhere)
+  Moved moved_;
 };
 
 }  // namespace net::connect::detail

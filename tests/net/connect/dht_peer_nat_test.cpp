@@ -154,6 +154,31 @@ TEST(DhtPeerNat, OurRandomClientPunchesToOurConsistentServer) {
   expect_punched(our_connect_retrying(pair.net, pair.client, key));
 }
 
+// Our server behind a random NAT: the client's probes open a path to one of its birthday
+// sockets, and the server's stream (which lives on its DHT socket) must run through that one
+// (UdxSocket::route_through). Failed before that: our client got no secret-stream header.
+TEST(DhtPeerNat, ANodeConsistentClientPunchesToOurRandomServer) {
+  LAB_PAIR(NatKind::random, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  auto line = node_open(pair.net, pair.client, key);
+  EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
+  EXPECT_EQ(json_field(line, "remote").rfind(pair.server.public_address + ":", 0), 0u) << line;
+}
+
+TEST(DhtPeerNat, OurConsistentClientPunchesToOurRandomServer) {
+  LAB_PAIR(NatKind::random, NatKind::consistent);
+  std::unique_ptr<NodeChild> server;
+  auto key = our_listen(pair.net, server, pair.server);
+  ASSERT_EQ(key.size(), 64u) << server->buffer;
+  expect_punched(our_connect(pair.net, pair.client, key));
+  // The server's secret stream opened too (its stream ran through the birthday socket).
+  EXPECT_TRUE(server->read_until([](const std::string& b) { return b.find("\"open\"") != std::string::npos; },
+                                 Clock::now() + 5s))
+      << server->buffer;
+}
+
 TEST(DhtPeerNat, TwoRandomNatsEndInCannotHolepunch) {
   LAB_PAIR(NatKind::random, NatKind::random);
   std::unique_ptr<NodeChild> server;

@@ -212,3 +212,34 @@ TEST(UdxSocket, FirstPacketBindsAnAcceptingStream) {
   EXPECT_EQ(server->received_sha256, pattern_sha256(4, 300000));
   EXPECT_EQ(client->received_sha256, pattern_sha256(6, 200000));
 }
+
+// A server stream on socket b whose client reaches another socket (v, a holepunch's birthday
+// socket): b routes the stream through v. The client only ever talks to v's address, both
+// ways, and the transfer completes; when b closes, v is closed too.
+TEST(UdxSocket, StreamRunsThroughAnotherSocket) {
+  Sockets s;
+  auto v = *UdxSocket::open(s.loop.context(), "127.0.0.1", 0);
+  auto server = Endpoint::create(s.b, 2);
+  server->stream->accept_first_packet(1);
+  size_t foreign = 0;
+  v->set_datagram_hook([&](const Address& from, ByteSpan datagram) {
+    foreign++;
+    s.b->route_through(2, from, v);
+    s.b->inject(from, datagram);
+  });
+  auto client = Endpoint::create(s.a, 1);
+  client->connect(2, v->local_address());
+  client->start_sending(300000, 4);
+  server->start_sending(200000, 6);
+  ASSERT_TRUE(pump(s.loop, [&] { return client->closed && server->closed; }, 20s));
+  EXPECT_EQ(foreign, 1u) << "after the first packet v forwards to b without its own hook";
+  EXPECT_TRUE(server->clean_close()) << server->close_text();
+  EXPECT_TRUE(client->clean_close()) << client->close_text();
+  EXPECT_EQ(server->stream->remote_address(), s.a->local_address());
+  EXPECT_EQ(server->received_sha256, pattern_sha256(4, 300000));
+  EXPECT_EQ(client->received_sha256, pattern_sha256(6, 200000));
+  EXPECT_EQ(client->stream->remote_address(), v->local_address());
+  EXPECT_GT(v->stats().datagrams_sent, 0u) << "b's packets left through v";
+  s.b->close();
+  EXPECT_TRUE(v->closed());
+}
