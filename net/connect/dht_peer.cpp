@@ -193,6 +193,11 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     info.remote_public_key = accepted.keys.remote_public_key;
     info.socket = sock;
     PeerSetup setup = l.setup;
+    // We offered holepunching: the client may get through only when a punch (a birthday
+    // search behind a random NAT takes seconds to tens of seconds) does. server.js keeps the
+    // stream while a punch runs; so does ours, its usual deadline after the punch's.
+    const bool punching = !accepted.connect_now && !l.handshakes->options().holepunch_relays.empty();
+    if (punching) setup.transport.handshake_timeout += detail::kPunchLifetime;
     // server.js _relayConnection: pair the stream at the blind relay; a direct first packet
     // before the pairing still wins. The relay connection lives as long as this one.
     auto pairing_holder = std::make_shared<std::shared_ptr<detail::RelayPairing>>();
@@ -209,10 +214,8 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     }
     auto peer = start(std::move(*stream), NoiseRole::responder, std::move(setup), accepted.keys);
     if (accepted.relay) *pairing_holder = start_server_relay(sock, accepted.local_stream_id, *accepted.relay);
-    // We offered holepunching: be ready for the client's PEER_HOLEPUNCH rounds.
-    if (!accepted.connect_now && !l.handshakes->options().holepunch_relays.empty()) {
-      start_server_punch(key, l, h.request.socket, accepted);
-    }
+    // Be ready for the client's PEER_HOLEPUNCH rounds.
+    if (punching) start_server_punch(key, l, h.request.socket, accepted);
     if (l.on_accept) l.on_accept(peer, info);
   }
 

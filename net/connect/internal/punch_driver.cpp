@@ -16,7 +16,6 @@ namespace {
 udx::Address to_udx(const Ipv4Address& a) { return udx::Address::v4(a.host[0], a.host[1], a.host[2], a.host[3], a.port); }
 
 // The longest a driver lives: the random schedules run ~35 s after a few seconds of rounds.
-constexpr auto kLifetime = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -55,7 +54,7 @@ Holepuncher& PunchDriver::puncher() { return client_ ? client_->puncher() : serv
 
 void PunchDriver::sample() {
   std::weak_ptr<PunchDriver> weak = weak_from_this();
-  timer_->life.expires_after(kLifetime);
+  timer_->life.expires_after(kPunchLifetime);
   timer_->life.async_wait([weak](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self) return;

@@ -10,6 +10,7 @@
 // Single-threaded: the io_context's thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +32,9 @@ class UdxSocket;
 }
 
 namespace net::connect::detail {
+
+// A punch gives up after this long.
+inline constexpr std::chrono::seconds kPunchLifetime{60};
 
 struct PunchEnv {
   boost::asio::io_context* io = nullptr;

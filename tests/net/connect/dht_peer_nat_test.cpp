@@ -172,7 +172,7 @@ TEST(DhtPeerNat, OurConsistentClientPunchesToOurRandomServer) {
   std::unique_ptr<NodeChild> server;
   auto key = our_listen(pair.net, server, pair.server);
   ASSERT_EQ(key.size(), 64u) << server->buffer;
-  expect_punched(our_connect(pair.net, pair.client, key));
+  expect_punched(our_connect_retrying(pair.net, pair.client, key));
   // The server's secret stream opened too (its stream ran through the birthday socket).
   EXPECT_TRUE(server->read_until([](const std::string& b) { return b.find("\"open\"") != std::string::npos; },
                                  Clock::now() + 5s))
