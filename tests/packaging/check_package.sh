@@ -18,8 +18,23 @@ sudo=""
 [ "$(id -u)" != 0 ] && sudo="sudo"
 work=$(mktemp -d)
 packages=(bee libbee0.1 libbee-dev)
+# dpkg refuses at once while another dpkg or apt holds its lock (a CI run here met one:
+# "dpkg frontend lock was locked by another process"; a Debian machine's daily apt run does
+# it too): wait for the lock, up to 5 minutes, instead of failing. Output only on failure.
+dpkg_waiting() {
+  local out="" status
+  for _ in $(seq 1 150); do
+    status=0
+    out=$($sudo dpkg "$@" 2>&1) || status=$?
+    if [ "$status" = 0 ]; then return 0; fi
+    grep -q "lock" <<<"$out" || break
+    sleep 2
+  done
+  printf '%s\n' "$out" >&2
+  return 1
+}
 cleanup() {
-  $sudo dpkg --purge "${packages[@]}" >/dev/null 2>&1 || true
+  dpkg_waiting --purge "${packages[@]}" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,7 +68,7 @@ xargs -P "$(nproc)" -I{} bash -c 'compile_header "$@"' _ {} "$includes" "$work" 
 echo "$(wc -l < "$work/headers.txt") headers"
 
 step "install the packages"
-$sudo dpkg -i "${debs[@]}" >/dev/null
+dpkg_waiting -i "${debs[@]}"
 [ "$(command -v bee)" = /usr/bin/bee ]
 /usr/bin/bee --help > "$work/help.txt"
 grep -q "Usage: bee COMMAND" "$work/help.txt"
@@ -106,7 +121,7 @@ echo "built and ran with CMake (static, shared) and pkg-config; examples/remote_
 
 step "purge"
 listed=$(dpkg -L "${packages[@]}" | sort -u)
-$sudo dpkg --purge "${packages[@]}" >/dev/null
+dpkg_waiting --purge "${packages[@]}"
 left=()
 while IFS= read -r path; do
   [ -z "$path" ] && continue
