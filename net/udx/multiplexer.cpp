@@ -19,12 +19,11 @@ Stream* Multiplexer::find(uint32_t local_id) {
 }
 
 Multiplexer::Routed Multiplexer::receive(hypercore::ByteSpan datagram, const Address& from, Millis now) {
-  if (!is_udx(datagram)) return Routed::not_udx;
+  const auto id = receiver_id(datagram);
+  if (!id) return Routed::not_udx;
   // A relaying stream forwards what libudx would (any FF 01 datagram of header size for
   // its id), without decoding it: the bytes belong to the two endpoints.
-  const uint32_t id = static_cast<uint32_t>(datagram[4]) | static_cast<uint32_t>(datagram[5]) << 8 |
-                      static_cast<uint32_t>(datagram[6]) << 16 | static_cast<uint32_t>(datagram[7]) << 24;
-  if (Stream* relaying = find(id); relaying != nullptr && relaying->relaying() && !relaying->finished(now)) {
+  if (Stream* relaying = find(*id); relaying != nullptr && relaying->relaying() && !relaying->finished(now)) {
     relaying->relay(datagram, from, now);
     return Routed::stream;
   }

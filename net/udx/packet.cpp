@@ -47,6 +47,12 @@ std::string Address::to_string() const {
 
 bool is_udx(hypercore::ByteSpan d) { return d.size() >= kHeaderSize && d[0] == kMagic && d[1] == kVersion; }
 
+std::optional<uint32_t> receiver_id(hypercore::ByteSpan d) {
+  if (!is_udx(d)) return std::nullopt;
+  return static_cast<uint32_t>(d[4]) | static_cast<uint32_t>(d[5]) << 8 | static_cast<uint32_t>(d[6]) << 16 |
+         static_cast<uint32_t>(d[7]) << 24;
+}
+
 UdxResult<PacketView> decode_packet(hypercore::ByteSpan d) {
   if (d.size() < kHeaderSize) {
     return udx_fail(UdxErrc::too_short, std::to_string(d.size()) + " bytes, a header is 20");

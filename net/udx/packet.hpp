@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,8 @@ struct PacketView {
 
 // True when libudx would treat the datagram as UDX: ≥ 20 bytes and `FF 01`.
 bool is_udx(hypercore::ByteSpan datagram);
+// The receiving stream's id in a UDX datagram (is_udx), read without decoding the rest.
+std::optional<uint32_t> receiver_id(hypercore::ByteSpan datagram);
 
 // Decodes as libudx's process_packet reads: for a SACK packet the SACK area is `data offset`
 // bytes when 0 < offset < remaining length, else the whole rest; payload follows the offset.

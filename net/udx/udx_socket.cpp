@@ -158,8 +158,7 @@ struct UdxSocket::Impl {
   void process(hypercore::ByteSpan datagram, const Address& from) {
     switch (mux.receive(datagram, from, now())) {
       case Multiplexer::Routed::stream:
-        touched.insert(static_cast<uint32_t>(datagram[4]) | static_cast<uint32_t>(datagram[5]) << 8 |
-                       static_cast<uint32_t>(datagram[6]) << 16 | static_cast<uint32_t>(datagram[7]) << 24);
+        touched.insert(*receiver_id(datagram));
         break;
       case Multiplexer::Routed::not_udx:
       case Multiplexer::Routed::malformed:
@@ -446,7 +445,7 @@ void UdxSocket::route_through(uint32_t local_id, const Address& remote, std::sha
   std::weak_ptr<UdxSocket> home = im.self;
   via->set_datagram_hook([home](const Address& from, hypercore::ByteSpan datagram) {
     // Only UDX: probes and DHT messages on the birthday socket are nobody's now.
-    if (datagram.size() < kHeaderSize || datagram[0] != kMagic || datagram[1] != kVersion) return;
+    if (!is_udx(datagram)) return;
     if (auto h = home.lock()) h->inject(from, datagram);
   });
   im.routes.push_back({local_id, remote, std::move(via)});

@@ -15,8 +15,6 @@ namespace {
 
 udx::Address to_udx(const Ipv4Address& a) { return udx::Address::v4(a.host[0], a.host[1], a.host[2], a.host[3], a.port); }
 
-// The longest a driver lives: the random schedules run ~35 s after a few seconds of rounds.
-
 }  // namespace
 
 struct PunchDriver::Timer {
@@ -168,13 +166,7 @@ void PunchDriver::on_datagram_at(size_t socket, const udx::Address& from, hyperc
     on_probe_at(socket, Ipv4Address{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port});
     return;
   }
-  if (!server_ || !moved_ || datagram.size() < udx::kHeaderSize || datagram[0] != udx::kMagic ||
-      datagram[1] != udx::kVersion) {
-    return;
-  }
-  const uint32_t receiver = static_cast<uint32_t>(datagram[4]) | static_cast<uint32_t>(datagram[5]) << 8 |
-                            static_cast<uint32_t>(datagram[6]) << 16 | static_cast<uint32_t>(datagram[7]) << 24;
-  if (receiver != stream_id_) return;
+  if (!server_ || !moved_ || udx::receiver_id(datagram) != stream_id_) return;
   auto via = socket_at(socket);
   auto moved = std::move(moved_);
   finish(PunchResult{via, Ipv4Address{{from.ip[0], from.ip[1], from.ip[2], from.ip[3]}, from.port}});

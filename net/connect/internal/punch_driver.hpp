@@ -33,7 +33,7 @@ class UdxSocket;
 
 namespace net::connect::detail {
 
-// A punch gives up after this long.
+// The longest a punch lives: the random schedules run ~35 s after a few seconds of rounds.
 inline constexpr std::chrono::seconds kPunchLifetime{60};
 
 struct PunchEnv {
