@@ -238,6 +238,7 @@ int run_connect(const Invocation& inv) {
   net::EventLoop loop;
   net::connect::DhtPeerOptions options;
   options.relay_through = relay;
+  options.punch_beside_relay = !inv.args.has("relay-only");
   for (const auto& b : *bootstrap) options.bootstrap.push_back(b.to_string());
   options.host = inv.args.value("host").value_or("0.0.0.0");
   options.handshake_timeout = std::chrono::milliseconds(*timeout);
@@ -415,6 +416,7 @@ constexpr OptionSpec kConnectOptions[] = {
     {"host", "IPV4", "address to bind (default 0.0.0.0)"},
     {"timeout", "MS", "give up on the handshake after MS milliseconds (default 10000)"},
     {"relay", "PUBLICKEY", "a blind relay (`bee relay`) to connect through when no direct path is open"},
+    {"relay-only", "", "with --relay: do not try direct paths beside the relay"},
     {"json", "", "print one JSON object {publicKey, path, remote, relay, handshakes, dhtRoundTrips, "
                  "handshakeMs, openMs}"},
 };

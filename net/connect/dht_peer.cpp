@@ -16,6 +16,7 @@
 #include "net/connect/holepunch_rounds.hpp"
 #include "net/connect/internal/punch_driver.hpp"
 #include "net/connect/internal/relay_pairing.hpp"
+#include "net/connect/internal/relay_upgrade.hpp"
 #include "net/connect/lan_shortcut.hpp"
 #include "net/connect/server_handshake.hpp"
 #include "net/dht/hyperdht.hpp"
@@ -110,6 +111,16 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     // Through a blind relay: the pairing, and the relay's UDX address once connected to it.
     std::shared_ptr<detail::RelayPairing> pairing;
     std::optional<Ipv4Address> relay_remote;
+    // A punch racing the relay (connect.js punches beside relayConnection): while the pairing
+    // is pending, a failed punch waits for it, and the other way round. Once the relay
+    // carries the connection, `upgrade` moves it to whichever direct path gets through.
+    bool relay_pending = false;
+    std::optional<TransportError> relay_failure;
+    std::shared_ptr<detail::RelayUpgrade> upgrade;
+    ConnectInfo upgrade_info;  // the connection's, for on_upgrade
+
+    // Still racing for a path: not finished, or relayed and not moved yet.
+    bool racing() const { return !finished || (upgrade && !upgrade->moved()); }
   };
 
   Impl(asio::io_context& io, DhtPeerOptions options) : io(io), options(std::move(options)) {}
@@ -200,22 +211,48 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     if (punching) setup.transport.handshake_timeout += detail::kPunchLifetime;
     // server.js _relayConnection: pair the stream at the blind relay; a direct first packet
     // before the pairing still wins. The relay connection lives as long as this one.
+    // Paired while a punch runs, the stream may move to the direct path later (server.js
+    // onsocket with a connected raw stream; relay_upgrade.hpp).
     auto pairing_holder = std::make_shared<std::shared_ptr<detail::RelayPairing>>();
+    auto upgrade_holder = std::make_shared<std::shared_ptr<detail::RelayUpgrade>>();
     if (accepted.relay) {
       info.path = ConnectPath::relay;
       auto previous = std::move(setup.handlers.on_close);
-      setup.handlers.on_close = [pairing_holder, previous](Peer& p, const std::optional<TransportError>& error) {
+      setup.handlers.on_close = [pairing_holder, upgrade_holder, previous](Peer& p,
+                                                                           const std::optional<TransportError>& error) {
         if (auto pairing = *pairing_holder) {
           pairing->fail("the relayed connection closed");
           if (pairing->relay()) pairing->relay()->close();
         }
+        if (auto upgrade = *upgrade_holder) upgrade->stop();
         if (previous) previous(p, error);
       };
     }
     auto peer = start(std::move(*stream), NoiseRole::responder, std::move(setup), accepted.keys);
-    if (accepted.relay) *pairing_holder = start_server_relay(sock, accepted.local_stream_id, *accepted.relay);
+    if (accepted.relay) {
+      std::function<void(std::shared_ptr<Peer>)> on_paired;
+      if (punching) {
+        std::weak_ptr<Impl> weak = weak_from_this();
+        const uint32_t direct_id = accepted.remote_stream_id;
+        on_paired = [weak, sock, id = accepted.local_stream_id, direct_id, upgrade_holder, info](std::shared_ptr<Peer> relay) {
+          auto self = weak.lock();
+          if (!self) return;
+          *upgrade_holder = detail::RelayUpgrade::create(
+              self->io, sock, id, direct_id, std::move(relay), [weak, info](const udx::Address& to) {
+                auto self = weak.lock();
+                if (!self || !self->options.on_upgrade) return;
+                ConnectInfo upgraded = info;
+                upgraded.path = ConnectPath::holepunch;
+                upgraded.remote = to.to_string();
+                self->options.on_upgrade(upgraded);
+              });
+          (*upgrade_holder)->watch(detail::kPunchLifetime + self->options.handshake_timeout);
+        };
+      }
+      *pairing_holder = start_server_relay(sock, accepted.local_stream_id, *accepted.relay, std::move(on_paired));
+    }
     // Be ready for the client's PEER_HOLEPUNCH rounds.
-    if (punching) start_server_punch(key, l, h.request.socket, accepted);
+    if (punching) start_server_punch(key, l, h.request.socket, accepted, upgrade_holder);
     if (l.on_accept) l.on_accept(peer, info);
   }
 
@@ -287,7 +324,8 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start_server_punch(const hypercore::PublicKey& key, Listening& l, Socket socket,
-                          const AcceptedConnection& accepted) {
+                          const AcceptedConnection& accepted,
+                          std::shared_ptr<std::shared_ptr<detail::RelayUpgrade>> upgrade) {
     std::erase_if(l.punches, [](const auto& p) { return p.second->finished(); });
     auto punch = std::make_unique<ServerPunch>(accepted.keys.holepunch_secret, accepted.remote_payload.firewall, gate,
                                                udp->node().firewalled());
@@ -296,12 +334,18 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     // not to the socket our stream waits on: its traffic then runs through that one.
     std::weak_ptr<udx::UdxSocket> home = socket_for(socket);
     const uint32_t id = accepted.local_stream_id;
-    driver->on_stream_elsewhere(id, [home, id](std::shared_ptr<udx::UdxSocket> via, const udx::Address& from,
-                                               hypercore::ByteSpan datagram) {
+    // A stream paired at a blind relay meanwhile moves to that socket instead.
+    driver->on_stream_elsewhere(id, [home, id, upgrade](std::shared_ptr<udx::UdxSocket> via, const udx::Address& from,
+                                                        hypercore::ByteSpan datagram) {
       auto h = home.lock();
       udx::Stream* s = h ? h->find(id) : nullptr;
-      if (s == nullptr || s->connected()) return;  // gone, or bound through another path first
-      h->route_through(id, from, std::move(via));
+      if (s == nullptr) return;
+      if (s->connected()) {
+        // Bound through another path first; only a relayed one moves.
+        if (!*upgrade || !(*upgrade)->move(from, via)) return;
+      } else {
+        h->route_through(id, from, std::move(via));
+      }
       h->inject(from, datagram);
     });
     drivers.push_back(driver);
@@ -344,7 +388,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     auto punch_holder = std::make_shared<std::unique_ptr<ClientPunch>>(std::move(punch));
     auto begin_punch = [weak, a, relay, keys, remote_id, punch_holder] {
       auto self = weak.lock();
-      if (!self || a->finished || a->punch || !*punch_holder) return;
+      if (!self || !a->racing() || a->punch || !*punch_holder) return;
       self->run_client_punch(a, relay, keys, remote_id, std::move(*punch_holder));
     };
     udp->node().ping(
@@ -352,14 +396,14 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
         [weak, a, relay](const dht::QueryReply&) {
           auto self = weak.lock();
           a->direct_pending = false;
-          if (self && !a->finished) self->dial(a, relay, a->relayed->target, ConnectPath::relayed_address);
+          if (self && a->racing()) self->dial(a, relay, a->relayed->target, ConnectPath::relayed_address);
         },
         [weak, a, begin_punch] {
           auto self = weak.lock();
           a->direct_pending = false;
-          if (!self || a->finished) return;
-          if (a->punch_failure && !a->lan_pending) {
-            self->finish(a, std::unexpected(*a->punch_failure), {});
+          if (!self || !a->racing()) return;
+          if (a->punch_failure) {
+            self->fail_if_all_failed(a);
             return;
           }
           begin_punch();
@@ -390,13 +434,12 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
         [weak, a, relay, target = *target](const dht::QueryReply&) {
           auto self = weak.lock();
           a->lan_pending = false;
-          if (self && !a->finished) self->dial(a, relay, target, ConnectPath::lan);
+          if (self && a->racing()) self->dial(a, relay, target, ConnectPath::lan);
         },
         [weak, a] {
           auto self = weak.lock();
           a->lan_pending = false;
-          if (!self || a->finished) return;
-          if (a->punch_failure && !a->direct_pending) self->finish(a, std::unexpected(*a->punch_failure), {});
+          if (self) self->fail_if_all_failed(a);
         },
         now());
   }
@@ -408,14 +451,15 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
         punch_env(a->socket, a->remote), std::move(punch),
         [weak, a, relay, keys, remote_id](ConnectResult<detail::PunchResult> punched) {
           auto self = weak.lock();
-          if (!self || a->finished) return;
+          if (!self || !a->racing()) return;
           if (!punched) {
-            auto failed = connect_error("holepunch through " + relay.to_string() + ": " + punched.error().to_string());
-            if (a->direct_pending || a->lan_pending) {
-              a->punch_failure = failed.error();
-            } else {
-              self->finish(a, failed, {});
-            }
+            a->punch_failure =
+                connect_error("holepunch through " + relay.to_string() + ": " + punched.error().to_string()).error();
+            self->fail_if_all_failed(a);
+            return;
+          }
+          if (a->finished) {  // relayed meanwhile: move there
+            self->upgrade_to(a, ConnectPath::holepunch, punched->remote, punched->socket);
             return;
           }
           auto stream = udx::UdxByteStream::create(punched->socket, a->local_id, remote_id, to_udx(punched->remote));
@@ -439,12 +483,36 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     udp->reschedule();
   }
 
+  // Every path racing for this attempt has failed: the punch's failure ends it (the relay's
+  // appended). Nothing while a path is still pending or the punch still runs.
+  void fail_if_all_failed(const std::shared_ptr<Attempt>& a) {
+    if (a->finished || a->direct_pending || a->lan_pending || a->relay_pending || !a->punch_failure) return;
+    TransportError failure = *a->punch_failure;
+    if (a->relay_failure) failure.message += "; and " + a->relay_failure->message;
+    finish(a, std::unexpected(failure), {});
+  }
+
+  // The relay carries the connection and a direct path got through: the stream moves there
+  // (relay_upgrade.hpp).
+  void upgrade_to(const std::shared_ptr<Attempt>& a, ConnectPath path, const Ipv4Address& to,
+                  std::shared_ptr<udx::UdxSocket> via) {
+    if (!a->upgrade || a->upgrade->moved()) return;
+    a->upgrade_info.path = path;
+    if (a->punch) a->punch->stop();
+    if (a->punch_delay) a->punch_delay->cancel();
+    a->upgrade->move(to_udx(to), std::move(via));
+  }
+
   // A PING got through, to the server's address as the relay saw it (the path
   // relayed_address) or to its LAN address (lan): the UDX stream to there, from our request
   // socket, which the PING went from.
   void dial(const std::shared_ptr<Attempt>& a, const Ipv4Address& relay, const Ipv4Address& to, ConnectPath path) {
     if (a->punch) a->punch->stop();
     if (a->punch_delay) a->punch_delay->cancel();
+    if (a->finished) {  // relayed meanwhile: move there
+      upgrade_to(a, path, to, nullptr);
+      return;
+    }
     const ClientConnect& c = *a->relayed;
     auto stream = udx::UdxByteStream::create(socket_for(a->socket), a->local_id, c.remote_stream_id, to_udx(to));
     if (!stream) {
@@ -491,27 +559,31 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     return pairing;
   }
 
+  // `on_paired` (optional) gets the relay connection once the stream is bound through it.
   std::shared_ptr<detail::RelayPairing> start_server_relay(const std::shared_ptr<udx::UdxSocket>& sock,
-                                                           uint32_t local_id, const RelayPlan& plan) {
+                                                           uint32_t local_id, const RelayPlan& plan,
+                                                           std::function<void(std::shared_ptr<Peer>)> on_paired) {
     auto relay_remote = std::make_shared<std::optional<Ipv4Address>>();
     auto self_holder = std::make_shared<std::weak_ptr<detail::RelayPairing>>();
     std::weak_ptr<udx::UdxSocket> weak_sock = sock;
-    auto pairing = pair_at_relay(plan, local_id, relay_remote,
-                                 [weak_sock, local_id, relay_remote, self_holder](hypercore::Result<uint32_t> paired) {
-                                   auto pairing = self_holder->lock();
-                                   auto sock = weak_sock.lock();
-                                   bool bound = paired && sock && *relay_remote &&
-                                                sock->connect_stream(local_id, *paired, to_udx(**relay_remote));
-                                   // Not paired, or the client's first packet came directly:
-                                   // the relay connection has no use.
-                                   if (!bound && pairing && pairing->relay()) pairing->relay()->close();
-                                 });
+    auto pairing = pair_at_relay(
+        plan, local_id, relay_remote,
+        [weak_sock, local_id, relay_remote, self_holder, on_paired](hypercore::Result<uint32_t> paired) {
+          auto pairing = self_holder->lock();
+          auto sock = weak_sock.lock();
+          bool bound = paired && sock && *relay_remote && sock->connect_stream(local_id, *paired, to_udx(**relay_remote));
+          // Not paired, or the client's first packet came directly: the relay connection has
+          // no use.
+          if (!bound && pairing && pairing->relay()) pairing->relay()->close();
+          if (bound && on_paired && pairing) on_paired(pairing->relay());
+        });
     *self_holder = pairing;
     return pairing;
   }
 
   void start_client_relay(const std::shared_ptr<Attempt>& a, const Ipv4Address& via, ClientConnect connected) {
     a->relayed = connected;  // later replies are ignored
+    a->relay_pending = true;
     std::weak_ptr<Impl> weak = weak_from_this();
     a->timer->expires_after(options.relay_timeout + std::chrono::seconds(5));
     a->timer->async_wait([weak, a](const boost::system::error_code& ec) {
@@ -523,10 +595,24 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     a->pairing = pair_at_relay(*connected.relay, a->local_id, relay_remote,
                                [weak, a, via, relay_remote](hypercore::Result<uint32_t> paired) {
                                  auto self = weak.lock();
-                                 if (!self || a->finished) return;
-                                 if (!paired || !*relay_remote) {
+                                 a->relay_pending = false;
+                                 const bool usable = paired && *relay_remote;
+                                 // Not paired, or a direct path won meanwhile: the relay
+                                 // connection has no use.
+                                 if (!usable || !self || a->finished) {
                                    if (a->pairing && a->pairing->relay()) a->pairing->relay()->close();
-                                   self->finish(a, connect_error(paired ? "blind relay: no relay address" : paired.error().message), {});
+                                 }
+                                 if (!self || a->finished) return;
+                                 if (!usable) {
+                                   auto failed = connect_error(paired ? "blind relay: no relay address" : paired.error().message);
+                                   a->relay_failure = failed.error();
+                                   // A punch racing beside the relay may still get through.
+                                   if (a->punch_delay && !a->punch_failure) return;
+                                   if (a->punch_failure) {
+                                     self->fail_if_all_failed(a);
+                                     return;
+                                   }
+                                   self->finish(a, failed, {});
                                    return;
                                  }
                                  self->dial_through_relay(a, via, **relay_remote, *paired);
@@ -553,9 +639,30 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     info.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a->started);
     PeerSetup setup = std::move(a->setup);
     auto relay_peer = a->pairing->relay();
+    // A punch races beside the relay (a->punch_delay: started by start_client_punch): it may
+    // move the connection to a direct path later.
+    std::shared_ptr<detail::RelayUpgrade> upgrade;
+    if (a->punch_delay) {
+      std::weak_ptr<Impl> weak = weak_from_this();
+      a->upgrade_info = info;
+      a->upgrade_info.path = ConnectPath::holepunch;  // until a move says which
+      std::weak_ptr<Attempt> weak_attempt = a;
+      upgrade = detail::RelayUpgrade::create(io, sock, a->local_id, c.remote_stream_id, relay_peer,
+                                             [weak, weak_attempt](const udx::Address& to) {
+                                               auto self = weak.lock();
+                                               auto at = weak_attempt.lock();
+                                               if (!self || !at || !self->options.on_upgrade) return;
+                                               ConnectInfo upgraded = at->upgrade_info;
+                                               upgraded.remote = to.to_string();
+                                               self->options.on_upgrade(upgraded);
+                                             });
+      upgrade->watch(detail::kPunchLifetime + options.handshake_timeout);
+      a->upgrade = upgrade;
+    }
     auto previous = std::move(setup.handlers.on_close);
-    setup.handlers.on_close = [relay_peer, previous](Peer& p, const std::optional<TransportError>& error) {
+    setup.handlers.on_close = [relay_peer, upgrade, previous](Peer& p, const std::optional<TransportError>& error) {
       if (relay_peer) relay_peer->close();  // connect.js: the raw stream's close ends the relay connection
+      if (upgrade) upgrade->stop();
       if (previous) previous(p, error);
     };
     auto peer = start(std::move(*stream), NoiseRole::initiator, std::move(setup), c.keys);
@@ -620,8 +727,13 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     }
     if (connected->relay && connected->path == ConnectPath::relayed_address) {
       // connect.js relayConnection: the server is firewalled and the handshake came through a
-      // relay; we take the blind relay (the reference also punches meanwhile, see docs).
-      start_client_relay(a, relay, std::move(*connected));
+      // relay: the blind relay carries the connection first, and holepunch() runs beside it
+      // when the server offers one; the first path that works wins, and a direct path that
+      // gets through after the relay moves the connection there (relay_upgrade.hpp).
+      const bool punch = connected->holepunch_offered && options.punch_beside_relay;
+      a->seen_as = reply.to;
+      start_client_relay(a, relay, *connected);
+      if (punch) start_client_punch(a, relay, std::move(*connected));
       return;
     }
     if (connected->path == ConnectPath::relayed_address && connected->holepunch_offered) {
@@ -659,7 +771,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     if (a->finished) return;
     a->finished = true;
     a->timer->cancel();
-    if (a->punch_delay) a->punch_delay->cancel();
+    if (a->punch_delay && !a->upgrade) a->punch_delay->cancel();  // a relayed one still punches
     if (!result) info.handshakes_sent = a->asked.size();
     auto done = std::move(a->done);
     if (done) done(std::move(result), info);

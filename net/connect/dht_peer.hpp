@@ -14,8 +14,9 @@
 // when the server is firewalled and offers one; ConnectInfo::path says which. A listening
 // firewalled peer offers holepunching and answers PEER_HOLEPUNCH rounds. With a blind relay
 // (DhtPeerOptions::relay_through, or the peer's own) such a connection goes through the
-// relay instead (ConnectPath::relay). Not done: punching as a server behind a random NAT
-// (docs/protocol/connect.md).
+// relay first (ConnectPath::relay); when the server offers holepunching, the punch runs
+// beside it, and the connection moves to the direct path if the punch gets through (as the
+// reference: DhtPeerOptions::on_upgrade hears of it; docs/protocol/connect.md).
 //
 // Ownership: the caller owns the io_context (run it on one thread) and the cores; DhtPeer
 // owns its sockets, its DHT node and its connections' streams. Call it from the io_context's
@@ -49,6 +50,8 @@ class UdxSocket;
 
 namespace net::connect {
 
+struct ConnectInfo;
+
 struct DhtPeerOptions {
   // "host:port" of bootstrap nodes; empty: this node is the first of a network.
   std::vector<std::string> bootstrap;
@@ -71,10 +74,19 @@ struct DhtPeerOptions {
   // How long pairing at a blind relay may take, connecting to it included. Default 15 s
   // (the reference's relay timeout).
   std::chrono::milliseconds relay_timeout{15000};
+  // With a blind relay, also try the direct paths beside it (the server's address, the LAN
+  // shortcut, a holepunch), as the reference does: the first that works carries the
+  // connection, and one that gets through after the relay takes it over (on_upgrade).
+  // False: the relay alone carries relayed connections. Default true.
+  bool punch_beside_relay = true;
   // The LAN shortcut (the reference's localConnection): when the relay saw us and a
   // firewalled server at one public IP, also try the server's own interface addresses,
   // racing the holepunch (docs/protocol/connect.md). Default on, as in the reference.
   bool lan_shortcut = true;
+  // A connection made through a blind relay moved to a direct path (a holepunch raced beside
+  // the relay got through, on either side, and the peer confirmed it; the relay connection
+  // is closed). `info` is the connection's, with its new path and remote address.
+  std::function<void(const ConnectInfo& info)> on_upgrade;
 };
 
 // How a connection was made.

@@ -18,7 +18,8 @@ Stream* Multiplexer::find(uint32_t local_id) {
   return it == streams_.end() ? nullptr : it->second.get();
 }
 
-Multiplexer::Routed Multiplexer::receive(hypercore::ByteSpan datagram, const Address& from, Millis now) {
+Multiplexer::Routed Multiplexer::receive(hypercore::ByteSpan datagram, const Address& from, Millis now,
+                                         const Firewall& firewall) {
   const auto id = receiver_id(datagram);
   if (!id) return Routed::not_udx;
   // A relaying stream forwards what libudx would (any FF 01 datagram of header size for
@@ -32,6 +33,12 @@ Multiplexer::Routed Multiplexer::receive(hypercore::ByteSpan datagram, const Add
   Stream* stream = find(packet->header.stream_id);
   // A closed stream still takes packets while it lingers (to re-ack a lost final ACK).
   if (stream == nullptr || stream->finished(now)) return Routed::unknown_id;
+  if (firewall && stream->connected() && !stream->closed() && !stream->takes_from(from)) {
+    const uint32_t id = stream->local_id();
+    (void)firewall(id, from);  // may move the stream to `from`; receive() judges again
+    stream = find(id);
+    if (stream == nullptr) return Routed::unknown_id;
+  }
   stream->receive(*packet, from, now);
   return Routed::stream;
 }

@@ -30,7 +30,12 @@ class Multiplexer {
     malformed,    // looked like UDX but did not decode
     unknown_id,   // no live stream with that id: libudx passes these to the socket's on_recv
   };
-  Routed receive(hypercore::ByteSpan datagram, const Address& from, Millis now);
+  // A connected stream's packet from an address it does not read from goes to `firewall`
+  // first (libudx's on_firewall, which hyperdht uses to notice a holepunched path beside a
+  // relayed one): if it returns true, having moved the stream there (change_remote), the
+  // stream reads the packet; otherwise the stream drops it.
+  using Firewall = std::function<bool(uint32_t local_id, const Address& from)>;
+  Routed receive(hypercore::ByteSpan datagram, const Address& from, Millis now, const Firewall& firewall = {});
 
   // Round-robin over streams so one busy stream cannot starve the others.
   std::optional<Datagram> poll_transmit(Millis now);

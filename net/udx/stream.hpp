@@ -93,6 +93,7 @@ struct StreamStats {
   uint64_t peak_out_of_order = 0;  // most out-of-order bytes held at once
   uint64_t mtu_probes_sent = 0, mtu_probes_lost = 0;
   uint64_t padded_packets_received = 0;  // the peer's MTU probes (those with padding)
+  uint64_t remote_changes = 0;           // change_remote calls (a relayed path upgraded)
   uint32_t mtu = 0;                      // the path MTU packets are sized for now
   uint32_t cwnd = 0, srtt_ms = 0, rto_ms = 0;
   double pacing_rate = 0;  // packets per millisecond (BBR; 0 with NewReno)
@@ -119,6 +120,19 @@ class Stream {
   bool finished(Millis now) const;
 
   void connect(uint32_t remote_id, const Address& remote, Millis now);
+  // Moves a connected stream to another peer stream id and address, as libudx's
+  // udx_stream_change_remote (hyperdht upgrades a relayed connection to the path a holepunch
+  // opened). Everything from now on, retransmissions included, goes to `remote_id` at
+  // `remote`, and the path MTU search starts again. Packets from the previous address are
+  // still read. The change is complete once everything sent before it is acknowledged; no
+  // MTU probe goes out until then. Errors: not_connected, destroyed.
+  UdxResult<void> change_remote(uint32_t remote_id, const Address& remote, Millis now);
+  // The last change_remote is complete and a packet has come from the new address since:
+  // the peer uses the new path too (hyperdht's confirmDirectUpgrade closes the relay then).
+  bool path_confirmed() const { return remote_changed_ && !remote_changing_ && heard_since_change_; }
+  // A packet from `from` is ours to read: from our peer's address (current or before the last
+  // change_remote), any address while we wait for a first packet, or accept_any_source.
+  bool takes_from(const Address& from) const;
   // Accept the first packet for our id from any address and connect to its source (the
   // HyperDHT server side). Packets before connect()/accept are otherwise dropped, as
   // udx-native's default firewall does.
@@ -247,6 +261,10 @@ class Stream {
   bool mtu_probe_wanted_ = false;
   uint32_t remote_id_ = 0;
   Address remote_;
+  // change_remote: the address before it, and whether what we sent before it is all acked.
+  std::optional<Address> previous_remote_;
+  bool remote_changed_ = false, remote_changing_ = false, heard_since_change_ = false;
+  uint32_t seq_on_remote_changed_ = 0;
   bool connected_ = false;
   bool accept_first_ = false;
   State state_ = State::open;

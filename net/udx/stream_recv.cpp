@@ -21,11 +21,17 @@ bool Stream::admit(const Address& from, Millis now) {
     }
     connect(remote_id_, from, now);
   }
-  if (!(from == remote_) && !options_.accept_any_source) {
+  if (!takes_from(from)) {
     stats_.dropped_packets++;
     return false;
   }
+  if (remote_changed_ && from == remote_) heard_since_change_ = true;
   return true;
+}
+
+bool Stream::takes_from(const Address& from) const {
+  if (!connected_) return accept_first_;
+  return from == remote_ || options_.accept_any_source || (previous_remote_ && from == *previous_remote_);
 }
 
 void Stream::receive(const PacketView& p, const Address& from, Millis now) {
@@ -215,6 +221,7 @@ void Stream::process_ack(const PacketView& p, Millis now) {
       window_known_ = true;
     }
   }
+  if (remote_changing_ && seq_diff(ack, seq_on_remote_changed_) >= 0) remote_changing_ = false;
   if (tlp_in_flight_ && seq_diff(ack, tlp_end_seq_) >= 0) {
     if (!tlp_is_retrans_ || seq_diff(ack, tlp_end_seq_) > 0) tlp_in_flight_ = false;
   }

@@ -41,6 +41,25 @@ void Stream::connect(uint32_t remote_id, const Address& remote, Millis now) {
   if (options_.keepalive.count() > 0) start_timer(Timer::keepalive, now + options_.keepalive, now);
 }
 
+UdxResult<void> Stream::change_remote(uint32_t remote_id, const Address& remote, Millis now) {
+  (void)now;
+  if (state_ == State::closed) return udx_fail(UdxErrc::destroyed, "change_remote on a closed stream");
+  if (!connected_) return udx_fail(UdxErrc::not_connected, "change_remote before connect");
+  if (!(remote == remote_)) previous_remote_ = remote_;
+  remote_id_ = remote_id;
+  remote_ = remote;
+  // libudx defers the change's completion until the packets sent before it are acked.
+  remote_changed_ = true;
+  heard_since_change_ = false;
+  remote_changing_ = seq_ != remote_acked_;
+  seq_on_remote_changed_ = seq_;
+  stats_.remote_changes++;
+  // A new path: its MTU is unknown (the socket binding caps it again by the new route).
+  mtu_max_ = kMtuMax;
+  start_mtu(remote);
+  return {};
+}
+
 void Stream::accept_first_packet(uint32_t remote_id) {
   if (connected_) return;
   remote_id_ = remote_id;
@@ -226,7 +245,7 @@ void Stream::fill_packets(Millis now) {
       pkt.type |= kTypeEnd;
       end_sent_ = true;
     }
-    if (mtu_probe_wanted_ && !sending_tlp_) maybe_probe(pkt);
+    if (mtu_probe_wanted_ && !sending_tlp_ && !remote_changing_) maybe_probe(pkt);
     out_.push_back(std::move(pkt));
     seq_++;
     send_packet(out_.back(), false, now);

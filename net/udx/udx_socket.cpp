@@ -95,6 +95,8 @@ struct UdxSocket::Impl {
     bool released = false;
     Millis destroy_at{0};
     bool mtu_limited = false;  // the route's MTU was given to the stream once it connected
+    Firewall firewall;                     // set_firewall
+    std::function<void()> path_confirmed;  // on_path_confirmed
   };
   enum class Pass { receive, timer, writable };
 
@@ -115,6 +117,7 @@ struct UdxSocket::Impl {
   Millis next_housekeeping{0};
   bool write_waiting = false;
   bool in_pass = false;
+  bool processing = false;  // inside process(): a firewall handler must not send yet
   bool closed = false;
   UdxSocketStats stats;
   struct Route {
@@ -155,8 +158,20 @@ struct UdxSocket::Impl {
     wait_readable();
   }
 
+  bool firewall(uint32_t id, const Address& from) {
+    auto it = entries.find(id);
+    if (it == entries.end() || it->second.released || !it->second.firewall) return false;
+    auto fw = it->second.firewall;  // it may replace itself
+    fw(from);
+    return true;
+  }
+
   void process(hypercore::ByteSpan datagram, const Address& from) {
-    switch (mux.receive(datagram, from, now())) {
+    auto fw = [this](uint32_t id, const Address& a) { return firewall(id, a); };
+    processing = true;
+    const auto routed = mux.receive(datagram, from, now(), fw);
+    processing = false;
+    switch (routed) {
       case Multiplexer::Routed::stream:
         touched.insert(*receiver_id(datagram));
         break;
@@ -187,6 +202,8 @@ struct UdxSocket::Impl {
     transmit(t);
     if (pass != Pass::writable) wake(pass == Pass::timer);
     if (closed) return;
+    confirm_paths();
+    if (closed) return;
     discard_released_events();
     transmit(now());
     touched.clear();
@@ -206,6 +223,19 @@ struct UdxSocket::Impl {
       if (closed) return;
       auto it = entries.find(id);
       if (it == entries.end() || it->second.released) continue;  // released by an earlier handler
+      fn();
+    }
+  }
+
+  void confirm_paths() {
+    std::vector<std::function<void()>> calls;
+    for (auto& [id, e] : entries) {
+      if (e.released || !e.path_confirmed) continue;
+      Stream* s = mux.find(id);
+      if (s != nullptr && s->path_confirmed()) calls.push_back(std::exchange(e.path_confirmed, nullptr));
+    }
+    for (auto& fn : calls) {
+      if (closed) return;
       fn();
     }
   }
@@ -329,7 +359,7 @@ struct UdxSocket::Impl {
   }
 
   void flush() {
-    if (closed || in_pass) return;  // a pass sends again after its handlers
+    if (closed || in_pass || processing) return;  // a pass sends again after its handlers
     Millis t = now();
     discard_released_events();
     transmit(t);
@@ -376,7 +406,9 @@ UdxResult<Stream*> UdxSocket::create_stream(uint32_t local_id, StreamOptions opt
   // An id still held by a released stream that has not finished is taken too.
   auto stream = impl_->mux.create_stream(local_id, options);
   if (!stream) return stream;
-  impl_->entries[local_id] = Impl::Entry{std::move(wake), false, Millis(0), false};
+  Impl::Entry entry;
+  entry.wake = std::move(wake);
+  impl_->entries[local_id] = std::move(entry);
   return stream;
 }
 
@@ -449,6 +481,38 @@ void UdxSocket::route_through(uint32_t local_id, const Address& remote, std::sha
     if (auto h = home.lock()) h->inject(from, datagram);
   });
   im.routes.push_back({local_id, remote, std::move(via)});
+}
+
+bool UdxSocket::change_remote(uint32_t local_id, uint32_t remote_id, const Address& remote,
+                              std::shared_ptr<UdxSocket> via) {
+  auto& im = *impl_;
+  Stream* s = find(local_id);
+  if (im.closed || s == nullptr || !s->connected() || s->closed()) return false;
+  if (!s->change_remote(remote_id, remote, im.now())) return false;
+  // The stream's earlier route (if any) has no use now.
+  std::erase_if(im.routes, [&](const Impl::Route& r) {
+    if (r.stream != local_id || (via && r.via == via && r.remote == remote)) return false;
+    r.via->close();
+    return true;
+  });
+  if (via && via.get() != this) {
+    bool routed = std::any_of(im.routes.begin(), im.routes.end(),
+                              [&](const Impl::Route& r) { return r.stream == local_id && r.via == via; });
+    if (!routed) route_through(local_id, remote, std::move(via));
+  }
+  im.entries[local_id].mtu_limited = false;  // the new route's MTU caps the new search
+  im.flush();
+  return true;
+}
+
+void UdxSocket::set_firewall(uint32_t local_id, Firewall firewall) {
+  auto it = impl_->entries.find(local_id);
+  if (it != impl_->entries.end() && !it->second.released) it->second.firewall = std::move(firewall);
+}
+
+void UdxSocket::on_path_confirmed(uint32_t local_id, std::function<void()> confirmed) {
+  auto it = impl_->entries.find(local_id);
+  if (it != impl_->entries.end() && !it->second.released) it->second.path_confirmed = std::move(confirmed);
 }
 
 void UdxSocket::inject(const Address& from, hypercore::ByteSpan datagram) {

@@ -93,6 +93,20 @@ class UdxSocket : public std::enable_shared_from_this<UdxSocket> {
   // come here, as if received here (its own streams and hook no longer see them). This
   // socket keeps `via` until that stream is gone, then closes it.
   void route_through(uint32_t local_id, const Address& remote, std::shared_ptr<UdxSocket> via);
+  // Moves stream `local_id` to `remote_id` at `remote` (Stream::change_remote: a relayed
+  // connection upgraded to a holepunched path). Its datagrams leave through `via` when that
+  // is another socket (as route_through), else from this one. False when the stream is
+  // unknown, released, not connected or closed.
+  bool change_remote(uint32_t local_id, uint32_t remote_id, const Address& remote,
+                     std::shared_ptr<UdxSocket> via = nullptr);
+  // libudx's stream firewall: a datagram for connected stream `local_id` from an address it
+  // does not read from goes to `firewall` first, which may change_remote to `from` to have
+  // the stream read it (else the stream drops it). An empty function removes it.
+  using Firewall = std::function<void(const Address& from)>;
+  void set_firewall(uint32_t local_id, Firewall firewall);
+  // `confirmed` runs once, after the pass in which stream `local_id`'s last change_remote is
+  // confirmed (Stream::path_confirmed: complete, and the peer sent from the new address).
+  void on_path_confirmed(uint32_t local_id, std::function<void()> confirmed);
   // Processes `datagram` from `from` as if this socket had received it.
   void inject(const Address& from, hypercore::ByteSpan datagram);
 

@@ -11,9 +11,15 @@
 //   listen  --bootstrap h:p --seed S [--relay-through PK]
 //                                                   an echo server: {"publicKey"}; then
 //                                                    {"connection":{"remote"}} per connection
+//                                                    {"upgraded":{"remote"}} when a relayed
+//                                                    connection moved to a direct path
 //   connect --bootstrap h:p --public-key P [--relay-through PK] --message HEX
 //                                                   connects, writes, reads the echo:
 //                                                    {"echo":HEX,"remote":"h:p"}
+//           ... --wait-upgrade 1                     instead: {"open":{"remote"}}, then
+//                                                    {"upgraded":{"remote"}} once the raw
+//                                                    stream left the relay, then ends the
+//                                                    connection: {"closed":true}
 const DHT = require('hyperdht')
 const { Server: RelayServer } = require('blind-relay')
 const b4a = require('b4a')
@@ -26,6 +32,20 @@ const hex = (b) => b4a.toString(b, 'hex')
 const buf = (h) => b4a.from(h, 'hex')
 const print = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 const remoteOf = (s) => (s.rawStream ? `${s.rawStream.remoteHost}:${s.rawStream.remotePort}` : '')
+
+// hyperdht moves a relayed connection's raw stream (changeRemote) when a punch gets
+// through; nothing is emitted, so watch its remote address leave the first one.
+function onUpgrade (socket, cb) {
+  const first = remoteOf(socket)
+  const timer = setInterval(() => {
+    const now = remoteOf(socket)
+    if (now && now !== first) {
+      clearInterval(timer)
+      cb(now)
+    }
+  }, 50)
+  socket.on('close', () => clearInterval(timer))
+}
 
 async function relay () {
   const node = new DHT({ bootstrap: [arg('bootstrap')], host: arg('host', '127.0.0.1') })
@@ -49,7 +69,10 @@ async function listen () {
   const opts = {}
   if (arg('relay-through')) opts.relayThrough = buf(arg('relay-through'))
   const server = node.createServer(opts, (socket) => {
-    socket.on('open', () => print({ connection: { remote: remoteOf(socket) } }))
+    socket.on('open', () => {
+      print({ connection: { remote: remoteOf(socket) } })
+      onUpgrade(socket, (remote) => print({ upgraded: { remote } }))
+    })
     socket.on('data', (d) => socket.write(d))
     socket.on('end', () => socket.end())
     socket.on('error', () => {})
@@ -66,6 +89,23 @@ async function connect () {
   const opts = {}
   if (arg('relay-through')) opts.relayThrough = buf(arg('relay-through'))
   const socket = node.connect(buf(arg('public-key')), opts)
+  if (arg('wait-upgrade')) {
+    await new Promise((resolve, reject) => {
+      socket.on('open', () => {
+        print({ open: { remote: remoteOf(socket) } })
+        onUpgrade(socket, (remote) => {
+          print({ upgraded: { remote } })
+          socket.end()
+        })
+      })
+      socket.on('data', () => {})
+      socket.on('error', reject)
+      socket.on('close', resolve)
+    })
+    print({ closed: true })
+    await node.destroy()
+    process.exit(0)
+  }
   const message = buf(arg('message', '68656c6c6f'))
   const echo = await new Promise((resolve, reject) => {
     let got = b4a.alloc(0)

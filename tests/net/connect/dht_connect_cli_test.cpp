@@ -98,7 +98,7 @@ TEST(DhtConnectCli, ReachesANodeServerThroughBeeRelay) {
   ASSERT_EQ(key.size(), 64u) << server.buffer;
 
   auto json = bee_test::run_process({BEE_CLI_PATH, "dht", "connect", key, "--bootstrap", bootstrap, "--host",
-                                     "127.0.0.1", "--relay", relay_key, "--json"});
+                                     "127.0.0.1", "--relay", relay_key, "--relay-only", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_EQ(first_line_field(json.out, "path"), "relay") << json.out;
   EXPECT_NE(json.out.find("\"openMs\":"), std::string::npos) << json.out;

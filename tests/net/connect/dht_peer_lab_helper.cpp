@@ -8,7 +8,11 @@
 //   relay   --bootstrap B --host H --seed HEX [--seconds S]
 //             a blind relay: {"publicKey":HEX,"port":N} once announced; {"matched":N} each
 //             time a pairing completes
-// listen and connect take --relay-through HEX (DhtPeerOptions::relay_through).
+// listen and connect take --relay-through HEX (DhtPeerOptions::relay_through), and print
+// {"upgraded":{"path","remote"}} when a relayed connection moved to a direct path
+// (DhtPeerOptions::on_upgrade); listen prints {"closed":{"error"}} when a connection ends.
+// connect --wait-upgrade 1 keeps the connection after it opened until it upgraded, then
+// closes it cleanly (its END must cross the direct path: the relay connection is gone).
 // Exits 2 when --seconds (default 60) pass first.
 #include <chrono>
 #include <cstdio>
@@ -74,6 +78,8 @@ int main(int argc, char** argv) {
   options.host = args.contains("host") ? args["host"] : "0.0.0.0";
   options.handshake_timeout = std::chrono::milliseconds(20000);
   if (args.contains("relay-through")) options.relay_through = unhex<32>(args["relay-through"]);
+  const bool wait_upgrade = args.contains("wait-upgrade");
+  std::shared_ptr<net::Peer> connected;
   std::unique_ptr<net::connect::DhtPeer> dht;
   int status = 2;
   auto started = std::chrono::steady_clock::now();
@@ -88,6 +94,23 @@ int main(int argc, char** argv) {
   hypercore::PublicKey key{};
   std::shared_ptr<net::connect::BlindRelayServer> relay;
   uint64_t matched = 0;
+  // --wait-upgrade: the connection closes once it both opened and upgraded (in either order).
+  bool upgraded = false, open = false;
+  auto close_when_upgraded = [&] {
+    if (!wait_upgrade || !connected || !upgraded || !open || status == 0) return;
+    status = 0;
+    // A second on the new path first, so the peer's watchers see it before the close.
+    loop.after(std::chrono::milliseconds(1000), [&] {
+      connected->close();
+      loop.after(std::chrono::milliseconds(1000), [&] { loop.stop(); });
+    });
+  };
+  options.on_upgrade = [&](const net::connect::ConnectInfo& i) {
+    line("{\"upgraded\":{\"path\":\"" + std::string(net::connect::path_name(i.path)) + "\",\"remote\":\"" + i.remote +
+         "\"}}");
+    upgraded = true;
+    close_when_upgraded();
+  };
   if (mode == "relay") {
     keys = hypercore::KeyPair::from_seed(unhex<32>(args["seed"]));
     auto dht_opened = net::connect::DhtPeer::open(loop.context(), options, [&] {
@@ -118,6 +141,9 @@ int main(int argc, char** argv) {
       auto info = infos[&peer];
       line("{\"open\":{\"remote\":\"" + info.remote + "\",\"path\":\"" + net::connect::path_name(info.path) + "\"}}");
     };
+    setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
+      line("{\"closed\":{\"error\":\"" + (error ? quoted(error->to_string()) : std::string()) + "\"}}");
+    };
     auto dht_opened = net::connect::DhtPeer::open(loop.context(), options, [&] {
       dht->listen(keys, setup, [&](std::shared_ptr<net::Peer> peer, const net::connect::ConnectInfo& info) {
         infos[peer.get()] = info;
@@ -143,6 +169,11 @@ int main(int argc, char** argv) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
       line("{\"open\":{\"path\":\"" + std::string(net::connect::path_name(info->path)) + "\",\"remote\":\"" +
            info->remote + "\",\"ms\":" + std::to_string(ms.count()) + "}}");
+      if (wait_upgrade) {
+        open = true;
+        close_when_upgraded();
+        return;
+      }
       status = 0;
       peer.close();
       loop.after(std::chrono::milliseconds(200), [&] { loop.stop(); });
@@ -151,6 +182,7 @@ int main(int argc, char** argv) {
       dht->connect(key, {}, setup, [&](net::TransportResult<std::shared_ptr<net::Peer>> peer,
                                        const net::connect::ConnectInfo& i) {
         info = i;
+        if (peer) connected = *peer;
         if (!peer) {
           line("{\"error\":\"" + quoted(peer.error().to_string()) + "\"}");
           status = 1;

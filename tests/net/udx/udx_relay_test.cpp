@@ -18,6 +18,7 @@ struct Node {
   explicit Node(Address at) : address(at) {}
   Multiplexer mux;
   Address address;
+  Multiplexer::Firewall firewall;  // given to every receive
   std::map<uint32_t, hypercore::Bytes> received;
   std::map<uint32_t, std::optional<std::optional<UdxError>>> closed;
   std::vector<hypercore::Bytes> sent;  // every datagram this node sent, for inspection
@@ -76,7 +77,7 @@ class Net {
       auto node = queue_.extract(queue_.begin());
       auto& [from, d] = node.mapped();
       for (Node* n : nodes()) {
-        if (n->address == d.to) n->mux.receive(d.bytes, from, now);
+        if (n->address == d.to) n->mux.receive(d.bytes, from, now, n->firewall);
       }
       any = true;
     }
@@ -261,3 +262,78 @@ TEST(UdxRelay, RelayBacklogIsBounded) {
 }
 
 }  // namespace
+
+// hyperdht's upgrade of a relayed connection (connect.js / server.js onsocket with a connected
+// raw stream): A moves its stream to B's address and id while data is in flight both ways;
+// B's firewall sees A's first direct packet and moves too. Everything arrives once and in
+// order, the relay stops carrying traffic, and both sides see the new path confirmed.
+void change_remote_mid_transfer(double loss) {
+  Relayed p(loss);
+  const auto ab = pattern(768 * 1024 + 7, 5), ba = pattern(512 * 1024 + 3, 6);
+  const size_t half = 256 * 1024;
+  ASSERT_TRUE(p.sa->write(hypercore::ByteSpan(ab).first(half), p.net.now));
+  ASSERT_TRUE(p.sb->write(hypercore::ByteSpan(ba).first(half), p.net.now));
+  ASSERT_TRUE(p.net.run([&] { return p.net.b.received[2].size() > half / 2 && p.net.a.received[1].size() > half / 2; }));
+  int b_moves = 0;
+  p.net.b.firewall = [&](uint32_t id, const Address& from) {
+    EXPECT_EQ(id, 2u);
+    EXPECT_EQ(from, p.net.a.address);
+    b_moves++;
+    return static_cast<bool>(p.sb->change_remote(1, from, p.net.now));
+  };
+  ASSERT_TRUE(p.sa->change_remote(2, p.net.b.address, p.net.now));
+  EXPECT_EQ(p.sa->remote_address(), p.net.b.address);
+  EXPECT_FALSE(p.sa->path_confirmed());
+  ASSERT_TRUE(p.sa->write(hypercore::ByteSpan(ab).subspan(half), p.net.now));
+  ASSERT_TRUE(p.sb->write(hypercore::ByteSpan(ba).subspan(half), p.net.now));
+  ASSERT_TRUE(p.net.run([&] { return p.sa->path_confirmed() && p.sb->path_confirmed(); }, Millis(3600000)));
+  const uint64_t relayed = p.ra->stats().relayed_packets + p.rb->stats().relayed_packets;
+  ASSERT_TRUE(p.sa->end(p.net.now));
+  ASSERT_TRUE(p.sb->end(p.net.now));
+  ASSERT_TRUE(p.net.run([&] { return p.net.a.closed.contains(1) && p.net.b.closed.contains(2); }, Millis(3600000)));
+  EXPECT_EQ(p.net.b.received[2], ab);
+  EXPECT_EQ(p.net.a.received[1], ba);
+  EXPECT_FALSE(p.net.a.closed[1]->has_value());
+  EXPECT_FALSE(p.net.b.closed[2]->has_value());
+  EXPECT_EQ(b_moves, 1);  // once moved, B reads A's direct packets without asking again
+  EXPECT_EQ(p.sa->stats().remote_changes, 1u);
+  EXPECT_EQ(p.sb->stats().remote_changes, 1u);
+  // Once both sides confirmed, the relay carried nothing more.
+  EXPECT_EQ(p.ra->stats().relayed_packets + p.rb->stats().relayed_packets, relayed);
+}
+
+TEST(UdxRelay, ChangeRemoteMovesARelayedStreamToTheDirectPath) { change_remote_mid_transfer(0); }
+TEST(UdxRelay, ChangeRemoteMidTransferThroughLoss) { change_remote_mid_transfer(0.05); }
+
+TEST(UdxRelay, ChangeRemoteNeedsAConnectedOpenStream) {
+  Multiplexer m;
+  Stream* s = *m.create_stream(7);
+  auto not_connected = s->change_remote(1, Address::v4(10, 0, 0, 3, 3), Millis(0));
+  ASSERT_FALSE(not_connected);
+  EXPECT_EQ(not_connected.error().code, UdxErrc::not_connected);
+  s->connect(1, Address::v4(10, 0, 0, 2, 2), Millis(0));
+  s->destroy(Millis(0));
+  auto closed = s->change_remote(1, Address::v4(10, 0, 0, 3, 3), Millis(0));
+  ASSERT_FALSE(closed);
+  EXPECT_EQ(closed.error().code, UdxErrc::destroyed);
+}
+
+// Without a firewall that moves it, a connected stream drops packets from strangers, relayed
+// or not (our deviation from libudx, docs/protocol/udx.md).
+TEST(UdxRelay, AStrangersPacketIsDroppedWhenTheFirewallDeclines) {
+  Relayed p;
+  ASSERT_TRUE(p.sb->write(hypercore::Bytes{1}, p.net.now));
+  ASSERT_TRUE(p.sa->write(hypercore::Bytes{9}, p.net.now));
+  ASSERT_TRUE(p.net.run([&] { return p.net.a.received[1].size() == 1 && p.net.b.received[2].size() == 1; }));
+  int asked = 0;
+  p.net.b.firewall = [&](uint32_t, const Address&) {
+    asked++;
+    return false;
+  };
+  ASSERT_TRUE(p.sa->change_remote(2, p.net.b.address, p.net.now));  // only A moves
+  ASSERT_TRUE(p.sa->write(hypercore::Bytes{2, 3}, p.net.now));
+  p.net.run([&] { return false; }, p.net.now + Millis(300));
+  EXPECT_GT(asked, 0);
+  EXPECT_EQ(p.net.b.received[2].size(), 1u);
+  EXPECT_GT(p.sb->stats().dropped_packets, 0u);
+}
