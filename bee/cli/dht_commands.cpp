@@ -229,6 +229,13 @@ int run_connect(const Invocation& inv) {
   auto timeout = timeout_option(inv.args, 10000);
   if (!timeout) return usage_error(inv, timeout.error());
   bool json = inv.args.has("json");
+  // A relayed connection: how long to keep it open for a move to a direct path.
+  std::chrono::milliseconds wait_upgrade{0};
+  if (auto v = inv.args.value("wait-upgrade")) {
+    auto ms = parse_uint(*v);
+    if (!ms || *ms > 600000) return usage_error(inv, "--wait-upgrade needs milliseconds from 0 to 600000, got '" + *v + "'");
+    wait_upgrade = std::chrono::milliseconds(*ms);
+  }
   std::optional<hypercore::PublicKey> relay;
   if (auto r = inv.args.value("relay")) {
     relay = hypercore::hash_from_hex(*r);
@@ -249,14 +256,29 @@ int run_connect(const Invocation& inv) {
   std::optional<Clock::time_point> open_at;
   uint64_t responses_before = 0;
   std::shared_ptr<net::Peer> connection;
+  std::optional<net::connect::ConnectInfo> upgraded;
+  std::optional<Clock::time_point> upgraded_at;
   net::PeerSetup setup;
-  // The peer's first bytes (its secret-stream header) prove the UDX path both ways.
+  // The peer's first bytes (its secret-stream header) prove the UDX path both ways. A
+  // relayed connection stays open up to --wait-upgrade for a move to a direct path.
   setup.handlers.on_event = [&](net::Peer& peer, const net::SessionEvent& event) {
     if (event.core == net::SessionEvent::kSessionEvent && event.event.kind == net::ReplicatorEvent::Kind::connected &&
         !open_at) {
       open_at = Clock::now();
-      peer.close();
+      const bool wait = info && info->path == net::connect::ConnectPath::relay && !upgraded && wait_upgrade.count() > 0;
+      if (!wait) {
+        peer.close();
+        return;
+      }
+      loop.after(wait_upgrade, [&] {
+        if (connection) connection->close();
+      });
     }
+  };
+  options.on_upgrade = [&](const net::connect::ConnectInfo& i) {
+    upgraded = i;
+    upgraded_at = Clock::now();
+    if (open_at && connection) connection->close();
   };
   setup.handlers.on_close = [&](net::Peer&, const std::optional<net::TransportError>& error) {
     if (!open_at && !failure) failure = error ? error->to_string() : "closed before the peer's first bytes";
@@ -278,7 +300,8 @@ int run_connect(const Invocation& inv) {
   if (!opened) return report_error(inv, opened.error());
   dht = std::move(*opened);
   // A relayed connection may take the relay's pairing time (15 s) on top of the handshake.
-  const auto limit = std::chrono::milliseconds(*timeout) * 2 + (relay ? options.relay_timeout : std::chrono::milliseconds(0));
+  const auto limit = std::chrono::milliseconds(*timeout) * 2 +
+                     (relay ? options.relay_timeout : std::chrono::milliseconds(0)) + wait_upgrade;
   loop.after(limit, [&] {
     if (!failure && !open_at) failure = "request_timeout: no connection within " + std::to_string(limit.count()) + " ms";
     loop.stop();
@@ -303,6 +326,11 @@ int run_connect(const Invocation& inv) {
         .number("dhtRoundTrips", responses)
         .number("handshakeMs", static_cast<uint64_t>(info->elapsed.count()))
         .number("openMs", ms(*open_at));
+    if (upgraded) {
+      out.string("upgradedPath", net::connect::path_name(upgraded->path))
+          .string("upgradedRemote", upgraded->remote)
+          .number("upgradeMs", ms(*upgraded_at));
+    }
     print(out.str() + "\n");
   } else {
     print("connected to " + to_hex(*key) + "\n  path " + path + ": " + info->remote + "\n  handshake through " +
@@ -310,6 +338,12 @@ int run_connect(const Invocation& inv) {
           std::to_string(responses) + " DHT round trips)\n  handshake reply after " +
           std::to_string(info->elapsed.count()) + " ms, the peer's first bytes after " +
           std::to_string(ms(*open_at)) + " ms\n");
+    if (upgraded) {
+      print("  moved to " + std::string(net::connect::path_name(upgraded->path)) + ": " + upgraded->remote + " after " +
+            std::to_string(ms(*upgraded_at)) + " ms (the relay connection closed)\n");
+    } else if (info->path == net::connect::ConnectPath::relay && wait_upgrade.count() > 0) {
+      print("  stayed on the relay: no direct path within " + std::to_string(wait_upgrade.count()) + " ms\n");
+    }
   }
   return kExitOk;
 }
@@ -417,8 +451,9 @@ constexpr OptionSpec kConnectOptions[] = {
     {"timeout", "MS", "give up on the handshake after MS milliseconds (default 10000)"},
     {"relay", "PUBLICKEY", "a blind relay (`bee relay`) to connect through when no direct path is open"},
     {"relay-only", "", "with --relay: do not try direct paths beside the relay"},
+    {"wait-upgrade", "MS", "keep a relayed connection up to MS ms for a move to a direct path, and report it"},
     {"json", "", "print one JSON object {publicKey, path, remote, relay, handshakes, dhtRoundTrips, "
-                 "handshakeMs, openMs}"},
+                 "handshakeMs, openMs[, upgradedPath, upgradedRemote, upgradeMs]}"},
 };
 
 constexpr Command kDhtCommands[] = {

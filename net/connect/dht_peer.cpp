@@ -117,7 +117,8 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     bool relay_pending = false;
     std::optional<TransportError> relay_failure;
     std::shared_ptr<detail::RelayUpgrade> upgrade;
-    ConnectInfo upgrade_info;  // the connection's, for on_upgrade
+    // The connection's, for on_upgrade (shared with the upgrade, which outlives the attempt).
+    std::shared_ptr<ConnectInfo> upgrade_info;
 
     // Still racing for a path: not finished, or relayed and not moved yet.
     bool racing() const { return !finished || (upgrade && !upgrade->moved()); }
@@ -497,7 +498,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   void upgrade_to(const std::shared_ptr<Attempt>& a, ConnectPath path, const Ipv4Address& to,
                   std::shared_ptr<udx::UdxSocket> via) {
     if (!a->upgrade || a->upgrade->moved()) return;
-    a->upgrade_info.path = path;
+    a->upgrade_info->path = path;
     if (a->punch) a->punch->stop();
     if (a->punch_delay) a->punch_delay->cancel();
     a->upgrade->move(to_udx(to), std::move(via));
@@ -644,17 +645,16 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     std::shared_ptr<detail::RelayUpgrade> upgrade;
     if (a->punch_delay) {
       std::weak_ptr<Impl> weak = weak_from_this();
-      a->upgrade_info = info;
-      a->upgrade_info.path = ConnectPath::holepunch;  // until a move says which
-      std::weak_ptr<Attempt> weak_attempt = a;
+      auto upgraded = std::make_shared<ConnectInfo>(info);
+      upgraded->path = ConnectPath::holepunch;  // until a move says which
+      a->upgrade_info = upgraded;
       upgrade = detail::RelayUpgrade::create(io, sock, a->local_id, c.remote_stream_id, relay_peer,
-                                             [weak, weak_attempt](const udx::Address& to) {
+                                             [weak, upgraded](const udx::Address& to) {
                                                auto self = weak.lock();
-                                               auto at = weak_attempt.lock();
-                                               if (!self || !at || !self->options.on_upgrade) return;
-                                               ConnectInfo upgraded = at->upgrade_info;
-                                               upgraded.remote = to.to_string();
-                                               self->options.on_upgrade(upgraded);
+                                               if (!self || !self->options.on_upgrade) return;
+                                               ConnectInfo moved = *upgraded;
+                                               moved.remote = to.to_string();
+                                               self->options.on_upgrade(moved);
                                              });
       upgrade->watch(detail::kPunchLifetime + options.handshake_timeout);
       a->upgrade = upgrade;

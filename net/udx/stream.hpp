@@ -51,7 +51,8 @@ struct StreamOptions {
   // Drained fires when queued unacknowledged bytes fall below this (libudx: 256 KiB + window).
   size_t send_high_water = 256 * 1024;
   // libudx accepts packets for a connected stream from any source address; we drop those not
-  // from the connected peer unless this is set (docs/protocol/udx.md, "Deviations").
+  // from the connected peer (or the previous one, after change_remote) unless this is set
+  // (docs/protocol/udx.md, "Source addresses").
   bool accept_any_source = false;
   // After a clean close, keep answering retransmitted DATA/END with ACKs this long so the
   // peer's last END is acknowledged even if our final ACK was lost (libudx has no TIME_WAIT).

@@ -37,14 +37,20 @@ const remoteOf = (s) => (s.rawStream ? `${s.rawStream.remoteHost}:${s.rawStream.
 // through; nothing is emitted, so watch its remote address leave the first one.
 function onUpgrade (socket, cb) {
   const first = remoteOf(socket)
-  const timer = setInterval(() => {
+  let done = false
+  const check = () => {
     const now = remoteOf(socket)
-    if (now && now !== first) {
-      clearInterval(timer)
-      cb(now)
-    }
-  }, 50)
-  socket.on('close', () => clearInterval(timer))
+    if (done || !now || now === first) return
+    done = true
+    clearInterval(timer)
+    cb(now)
+  }
+  const timer = setInterval(check, 50)
+  // A peer may close right after the move: look once more.
+  socket.on('close', () => {
+    check()
+    clearInterval(timer)
+  })
 }
 
 async function relay () {

@@ -7,6 +7,9 @@
 //   dht-listen  --bootstrap h:p --seed S           echo server on key pair seed S:
 //                                                    {"publicKey":...}; then one line per
 //                                                    connection {"connection":{...}}
+//               [--firewalled 1]                    always answers as a firewalled server
+//                                                    (on loopback dht-rpc soon finds itself
+//                                                    reachable and answers OPEN)
 //   dht-connect --bootstrap h:p --public-key P --message HEX [--relay-through PK]
 //                                                   connects, writes, reads the echo:
 //                                                    {"echo":HEX,"ms":...,"remote":"h:p"}
@@ -36,6 +39,8 @@ const bootstrap = () => [arg('bootstrap')]
 async function dhtListen () {
   const node = new DHT({ bootstrap: bootstrap(), host: arg('host', '127.0.0.1') })
   await node.ready()
+  // server.js answers OPEN with node.remoteAddress(), which is null while firewalled.
+  if (arg('firewalled')) node.remoteAddress = () => null
   const server = node.createServer((socket) => {
     print({ connection: { remotePublicKey: hex(socket.remotePublicKey), remote: hp(socket.rawStream && socket.rawStream.remoteHost ? { host: socket.rawStream.remoteHost, port: socket.rawStream.remotePort } : null) } })
     socket.on('data', (d) => socket.write(d))

@@ -62,3 +62,44 @@ TEST(BlindRelayCliNat, QueryAndCloneReachBeeServeThroughBeeRelayAcrossRandomNats
   auto read = bee_in(client_host.ns, "get " + clone + " key149");
   EXPECT_EQ(read, "value49\nexit=0\n");
 }
+
+// `bee dht connect --relay R --wait-upgrade MS`, the first thing a person runs when two
+// peers do not see each other: from behind a random NAT to a Node echo server behind a
+// consistent one, it opens through `bee relay`, then reports the move to the holepunch that
+// got through beside it (a birthday search, so after the relay).
+TEST(BlindRelayCliNat, DhtConnectReportsTheMoveFromTheRelayToAHolepunch) {
+  LabNet net;
+  auto why = net.start(150);
+  if (!net.skip.empty()) GTEST_SKIP() << net.skip;
+  ASSERT_EQ(why, "");
+  auto server_host = net.lab->add_nat_host(NatKind::consistent);
+  auto client_host = net.lab->add_nat_host(NatKind::random);
+  ASSERT_TRUE(net.lab->ok()) << net.lab->error();
+
+  NodeChild relay(NatLab::command(net.lab->public_ns(), {BEE_CLI_PATH, "relay", "--bootstrap", net.bootstrap, "--host",
+                                                         NatLab::kPublicHost, "--seconds", "120", "--json"}));
+  ASSERT_TRUE(relay.read_line(Clock::now() + 30s)) << relay.buffer;
+  const std::string relay_key = json_field(relay.line(), "publicKey");
+  ASSERT_EQ(relay_key.size(), 64u) << relay.buffer;
+  NodeChild server(NatLab::command(server_host.ns, {"node", bee_test::interop_script("blind_relay_peer.js"), "listen",
+                                                    "--bootstrap", net.bootstrap, "--seed", std::string(64, '6'),
+                                                    "--host", "0.0.0.0", "--seconds", "100"}));
+  ASSERT_TRUE(server.read_line(Clock::now() + 30s)) << server.buffer;
+  const std::string server_key = json_field(server.line(), "publicKey");
+  ASSERT_EQ(server_key.size(), 64u) << server.buffer;
+
+  const std::string command = "dht connect " + server_key + " --bootstrap " + net.bootstrap + " --relay " + relay_key +
+                              " --wait-upgrade 60000 --json";
+  auto out = bee_in(client_host.ns, command, 120s);
+  // The birthday search can miss (see DhtPeerNat's random-NAT tests): one more try then.
+  if (out.find("upgradedPath") == std::string::npos) {
+    std::fprintf(stderr, "first attempt: %s; trying again\n", out.c_str());
+    out = bee_in(client_host.ns, command, 120s);
+  }
+  ASSERT_NE(out.find("exit=0"), std::string::npos) << out;
+  EXPECT_EQ(json_field(out, "path"), "relay") << out;
+  EXPECT_EQ(json_field(out, "upgradedPath"), "holepunch") << out << "\nserver: " << server.buffer;
+  EXPECT_EQ(json_field(out, "upgradedRemote").rfind(std::string(NatLab::kPublicHost) + ":", 0), std::string::npos) << out;
+  // The Node server's raw stream moved too.
+  EXPECT_TRUE(server.wait_for("\"upgraded\"", 5s)) << server.buffer;
+}

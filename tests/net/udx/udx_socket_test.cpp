@@ -243,3 +243,49 @@ TEST(UdxSocket, StreamRunsThroughAnotherSocket) {
   s.b->close();
   EXPECT_TRUE(v->closed());
 }
+
+// A relayed transfer moved to the direct path mid-way (hyperdht's upgrade of a relayed
+// connection): a and b talk through relaying streams on socket r; then a changes remote to
+// b's stream and address, b's firewall moves b when a's first direct packet arrives, and
+// both hear the path confirmed. Every byte arrives, in order, and r forwards nothing more
+// once both moved.
+TEST(UdxSocket, ARelayedStreamMovesToTheDirectPath) {
+  Sockets s;
+  auto r = *UdxSocket::open(s.loop.context(), "127.0.0.1", 0);
+  Stream* ra = *r->create_stream(100);
+  Stream* rb = *r->create_stream(200);
+  ra->accept_first_packet(1);
+  rb->accept_first_packet(2);
+  ASSERT_TRUE(ra->relay_to(*rb));
+  ASSERT_TRUE(rb->relay_to(*ra));
+  auto ea = Endpoint::create(s.a, 1);
+  auto eb = Endpoint::create(s.b, 2);
+  ea->connect(100, r->local_address());
+  eb->connect(200, r->local_address());
+  ea->start_sending(3000000, 11);
+  eb->start_sending(2000000, 12);
+  ASSERT_TRUE(pump(s.loop, [&] { return ea->received > 300000 && eb->received > 300000; }, 20s));
+  int b_moves = 0;
+  bool a_confirmed = false, b_confirmed = false;
+  s.b->set_firewall(2, [&](const Address& from) {
+    b_moves++;
+    EXPECT_EQ(from, s.a->local_address());
+    EXPECT_TRUE(s.b->change_remote(2, 1, from));
+  });
+  s.a->on_path_confirmed(1, [&] { a_confirmed = true; });
+  s.b->on_path_confirmed(2, [&] { b_confirmed = true; });
+  ASSERT_TRUE(s.a->change_remote(1, 2, s.b->local_address()));
+  EXPECT_FALSE(s.a->change_remote(99, 2, s.b->local_address())) << "no such stream";
+  ASSERT_TRUE(pump(s.loop, [&] { return a_confirmed && b_confirmed; }, 20s));
+  const uint64_t relayed = ra->stats().relayed_packets + rb->stats().relayed_packets;
+  ASSERT_TRUE(pump(s.loop, [&] { return ea->closed && eb->closed; }, 30s));
+  EXPECT_TRUE(ea->clean_close()) << ea->close_text();
+  EXPECT_TRUE(eb->clean_close()) << eb->close_text();
+  EXPECT_EQ(eb->received_sha256, pattern_sha256(11, 3000000));
+  EXPECT_EQ(ea->received_sha256, pattern_sha256(12, 2000000));
+  EXPECT_EQ(b_moves, 1);
+  EXPECT_EQ(ea->stream->remote_address(), s.b->local_address());
+  EXPECT_EQ(eb->stream->remote_address(), s.a->local_address());
+  EXPECT_EQ(ra->stats().relayed_packets + rb->stats().relayed_packets, relayed);
+  r->close();
+}
