@@ -1,9 +1,12 @@
 // `--relay` on the swarm commands where the relay is the only way through: `bee relay` on
 // the NAT lab's public network, `bee serve DIR --swarm --relay R` behind one random NAT,
 // `bee query KEY --swarm` and `bee clone KEY --swarm` behind another (a punch between two
-// random NATs cannot work), a Node testnet as the DHT. Skipped only without root; a missing
+// random NATs cannot work), a Node testnet as the DHT; and `bee dht connect --relay` moving
+// to a holepunch that got through beside the relay. Skipped only without root; a missing
 // Node reference or iptables failure fails.
 #include <gtest/gtest.h>
+
+#include <cstdio>
 
 #include "tests/net/connect/nat_lab_peers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -20,22 +23,42 @@ std::string bee_in(const std::string& ns, const std::string& args, std::chrono::
   return child.buffer;
 }
 
+// The lab with a server host and a client host behind NATs of those kinds, and `bee relay`
+// on its public network.
+struct RelayCliLab {
+  LabNet net;
+  NatLab::Host server_host, client_host;
+  std::unique_ptr<NodeChild> relay;
+  std::string relay_key;
+  std::string start(NatKind server_nat, NatKind client_nat) {
+    auto why = net.start(150);
+    if (!net.skip.empty() || !why.empty()) return why;
+    server_host = net.lab->add_nat_host(server_nat);
+    client_host = net.lab->add_nat_host(client_nat);
+    if (!net.lab->ok()) return "lab: " + net.lab->error();
+    relay = std::make_unique<NodeChild>(NatLab::command(
+        net.lab->public_ns(),
+        {BEE_CLI_PATH, "relay", "--bootstrap", net.bootstrap, "--host", NatLab::kPublicHost, "--seconds", "120", "--json"}));
+    if (!relay->read_line(Clock::now() + 30s)) return "relay: " + relay->buffer;
+    relay_key = json_field(relay->line(), "publicKey");
+    return relay_key.size() == 64 ? "" : "relay: " + relay->buffer;
+  }
+};
+
+#define RELAY_CLI_LAB(server_nat, client_nat)                         \
+  RelayCliLab lab;                                                    \
+  auto why = lab.start(server_nat, client_nat);                       \
+  if (!lab.net.skip.empty()) GTEST_SKIP() << lab.net.skip;            \
+  ASSERT_EQ(why, "");                                                 \
+  auto& net = lab.net;                                                \
+  const std::string relay_key = lab.relay_key
+
 }  // namespace
 
 TEST(BlindRelayCliNat, QueryAndCloneReachBeeServeThroughBeeRelayAcrossRandomNats) {
-  LabNet net;
-  auto why = net.start(150);
-  if (!net.skip.empty()) GTEST_SKIP() << net.skip;
-  ASSERT_EQ(why, "");
-  auto server_host = net.lab->add_nat_host(NatKind::random);
-  auto client_host = net.lab->add_nat_host(NatKind::random);
-  ASSERT_TRUE(net.lab->ok()) << net.lab->error();
-
-  NodeChild relay(NatLab::command(net.lab->public_ns(), {BEE_CLI_PATH, "relay", "--bootstrap", net.bootstrap, "--host",
-                                                         NatLab::kPublicHost, "--seconds", "120", "--json"}));
-  ASSERT_TRUE(relay.read_line(Clock::now() + 30s)) << relay.buffer;
-  const std::string relay_key = json_field(relay.line(), "publicKey");
-  ASSERT_EQ(relay_key.size(), 64u) << relay.buffer;
+  RELAY_CLI_LAB(NatKind::random, NatKind::random);
+  const auto& server_host = lab.server_host;
+  const auto& client_host = lab.client_host;
 
   bee_test::TempDir tmp;
   const std::string db = tmp / "db";
@@ -68,19 +91,9 @@ TEST(BlindRelayCliNat, QueryAndCloneReachBeeServeThroughBeeRelayAcrossRandomNats
 // consistent one, it opens through `bee relay`, then reports the move to the holepunch that
 // got through beside it (a birthday search, so after the relay).
 TEST(BlindRelayCliNat, DhtConnectReportsTheMoveFromTheRelayToAHolepunch) {
-  LabNet net;
-  auto why = net.start(150);
-  if (!net.skip.empty()) GTEST_SKIP() << net.skip;
-  ASSERT_EQ(why, "");
-  auto server_host = net.lab->add_nat_host(NatKind::consistent);
-  auto client_host = net.lab->add_nat_host(NatKind::random);
-  ASSERT_TRUE(net.lab->ok()) << net.lab->error();
-
-  NodeChild relay(NatLab::command(net.lab->public_ns(), {BEE_CLI_PATH, "relay", "--bootstrap", net.bootstrap, "--host",
-                                                         NatLab::kPublicHost, "--seconds", "120", "--json"}));
-  ASSERT_TRUE(relay.read_line(Clock::now() + 30s)) << relay.buffer;
-  const std::string relay_key = json_field(relay.line(), "publicKey");
-  ASSERT_EQ(relay_key.size(), 64u) << relay.buffer;
+  RELAY_CLI_LAB(NatKind::consistent, NatKind::random);
+  const auto& server_host = lab.server_host;
+  const auto& client_host = lab.client_host;
   NodeChild server(NatLab::command(server_host.ns, {"node", bee_test::interop_script("blind_relay_peer.js"), "listen",
                                                     "--bootstrap", net.bootstrap, "--seed", std::string(64, '6'),
                                                     "--host", "0.0.0.0", "--seconds", "100"}));

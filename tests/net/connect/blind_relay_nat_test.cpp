@@ -7,9 +7,14 @@
 // the relay saw both halves pair. Our peers and our relay are the dht_peer_lab_helper
 // process; the Node roles are tests/interop/blind_relay_peer.js (relay, echo server, echo
 // client) and nat_lab_peer.js (a client that only waits for the stream to open, for our
-// server, which does not echo). Skipped only without root; a missing Node reference or
-// iptables failure fails.
+// server, which does not echo). Then the move to the direct path: behind consistent NATs
+// (or a random client NAT) the punch raced beside the relay gets through and the relayed
+// connection moves there, ours and Node's. Skipped only without root; a missing Node
+// reference or iptables failure fails.
 #include <gtest/gtest.h>
+
+#include <cstdio>
+#include <functional>
 
 #include "tests/net/connect/nat_lab_peers.hpp"
 
@@ -199,140 +204,123 @@ TEST(BlindRelayNat, ANodeClientFollowsOurServersRelayThroughToOurRelay) {
   EXPECT_TRUE(relay_matched(*relay)) << relay->buffer;
 }
 
+// --- moving to the direct path -----------------------------------------------------------
 // The reference's upgrade (connect.js / server.js onsocket with a connected raw stream,
-// relay-connection.js confirmDirectUpgrade): behind consistent NATs, a connection made
-// through the relay moves to the holepunched path raced beside it. Both sides report the
-// move once the other confirmed it (the relay connection is then closed), and the client's
-// clean close afterwards reaches the server, which only the direct path can carry now.
-TEST(BlindRelayNat, OurRelayedConnectionMovesToTheHolepunchedPath) {
-  RelayLab lab;
-  auto why = lab.start(NatKind::consistent, NatKind::consistent);
-  if (!lab.net.skip.empty()) GTEST_SKIP() << lab.net.skip;
-  ASSERT_EQ(why, "");
-  auto relay = lab.our_relay();
-  auto relay_key = key_of(*relay);
-  ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = lab.our_server();
-  auto server_key = key_of(*server);
-  ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = lab.our_client(server_key, relay_key, {"--wait-upgrade", "1"});
-  // Opened through the relay; the punch may get through before or after the secret stream
-  // opened (both are fast in the lab), so the two lines come in either order.
-  ASSERT_TRUE(client->wait_for("\"open\"", 60s)) << client->buffer;
-  const std::string open = client->buffer.substr(client->buffer.find("\"open\""));
-  EXPECT_EQ(json_field(open, "path"), "relay") << client->buffer;
-  EXPECT_TRUE(relay_matched(*relay)) << relay->buffer;
-  ASSERT_TRUE(client->wait_for("\"upgraded\"", 70s)) << client->buffer << "\nserver: " << server->buffer;
-  // The client's stream now runs to the server's NAT, not to the relay.
-  const std::string upgraded = client->buffer.substr(client->buffer.find("\"upgraded\""));
-  EXPECT_EQ(json_field(upgraded, "path"), "holepunch") << client->buffer;
-  EXPECT_EQ(json_field(upgraded, "remote").rfind(relay_host(), 0), std::string::npos) << client->buffer;
-  EXPECT_TRUE(server->wait_for("\"upgraded\"", 10s)) << server->buffer;
-  EXPECT_TRUE(server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << server->buffer;
-}
+// relay-connection.js confirmDirectUpgrade): a connection made through the relay moves to a
+// holepunched path raced beside it. Both sides report the move once the other confirmed it
+// (the relay connection is then closed).
 
-// The same with Node on the other side: our client naming a Node relay, to a Node echo
-// server. (A Node client naming our relay is not here: in the lab its punch wins before
-// its relay pairs, so it never has a relayed connection to move.)
-void our_relayed_connection_to_a_node_server_moves(NatKind client_nat) {
-  RelayLab lab;
-  auto why = lab.start(NatKind::consistent, client_nat);
-  if (!lab.net.skip.empty()) GTEST_SKIP() << lab.net.skip;
-  ASSERT_EQ(why, "");
-  auto relay = lab.node_relay();
-  auto relay_key = key_of(*relay);
-  ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = lab.node_server();
-  auto server_key = key_of(*server);
-  ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  auto client = lab.our_client(server_key, relay_key, {"--wait-upgrade", "1"});
-  ASSERT_TRUE(client->wait_for("\"open\"", 60s)) << client->buffer;
-  const std::string open = client->buffer.substr(client->buffer.find("\"open\""));
-  EXPECT_EQ(json_field(open, "path"), "relay") << client->buffer;
-  ASSERT_TRUE(client->wait_for("\"upgraded\"", 70s)) << client->buffer << "\nserver: " << server->buffer;
-  const std::string upgraded = client->buffer.substr(client->buffer.find("\"upgraded\""));
-  EXPECT_EQ(json_field(upgraded, "path"), "holepunch") << client->buffer;
-  EXPECT_EQ(json_field(upgraded, "remote").rfind(relay_host(), 0), std::string::npos) << client->buffer;
-  EXPECT_TRUE(server->wait_for("\"upgraded\"", 10s)) << server->buffer;
-}
+namespace {
 
-TEST(BlindRelayNat, OurRelayedConnectionToANodeServerMovesToTheHolepunchedPath) {
-  our_relayed_connection_to_a_node_server_moves(NatKind::consistent);
-}
-TEST(BlindRelayNat, OurRelayedConnectionFromARandomNatToANodeServerMoves) {
-  our_relayed_connection_to_a_node_server_moves(NatKind::random);
-}
-
-// A client behind a random NAT: the punch is a birthday search that takes seconds, so the
-// relay carries the connection first and the move comes later, to one of the client's
-// birthday sockets (UdxSocket::route_through) on our side.
-TEST(BlindRelayNat, OurRelayedConnectionFromARandomNatMovesToTheBirthdayPunch) {
+// A relay (ours or Node's) on the public network and a server (ours or Node's) behind the
+// server NAT, both up.
+struct MoveLab {
   RelayLab lab;
-  auto why = lab.start(NatKind::consistent, NatKind::random);
-  if (!lab.net.skip.empty()) GTEST_SKIP() << lab.net.skip;
-  ASSERT_EQ(why, "");
-  auto relay = lab.our_relay();
-  auto relay_key = key_of(*relay);
-  ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = lab.our_server();
-  auto server_key = key_of(*server);
-  ASSERT_EQ(server_key.size(), 64u) << server->buffer;
-  // The birthday search can miss (see DhtPeerNat's random-NAT tests): one more try then.
-  auto attempt = [&] {
-    auto client = lab.our_client(server_key, relay_key, {"--wait-upgrade", "1"});
-    client->wait_for("\"upgraded\"", 60s);
-    return client;
-  };
-  auto client = attempt();
-  if (client->buffer.find("\"upgraded\"") == std::string::npos) {
-    server->wait_for("\n\n", 1s);  // what it printed meanwhile
-    std::fprintf(stderr, "first attempt: %s; trying again\nserver: %s\n", client->buffer.c_str(), server->buffer.c_str());
-    client = attempt();
+  std::unique_ptr<NodeChild> relay, server;
+  std::string relay_key, server_key, skip;
+  std::string start(NatKind client_nat, bool our_relay, bool our_server) {
+    auto why = lab.start(NatKind::consistent, client_nat);
+    skip = lab.net.skip;
+    if (!skip.empty() || !why.empty()) return why;
+    relay = our_relay ? lab.our_relay() : lab.node_relay();
+    relay_key = key_of(*relay);
+    if (relay_key.size() != 64) return "relay: " + relay->buffer;
+    server = our_server ? lab.our_server() : lab.node_server();
+    server_key = key_of(*server);
+    if (server_key.size() != 64) return "server: " + server->buffer;
+    return "";
   }
-  ASSERT_NE(client->buffer.find("\"open\""), std::string::npos) << client->buffer;
-  const std::string open = client->buffer.substr(client->buffer.find("\"open\""));
-  EXPECT_EQ(json_field(open, "path"), "relay") << client->buffer;
-  ASSERT_NE(client->buffer.find("\"upgraded\""), std::string::npos) << client->buffer << "\nserver: " << server->buffer;
-  const std::string upgraded = client->buffer.substr(client->buffer.find("\"upgraded\""));
-  EXPECT_EQ(json_field(upgraded, "path"), "holepunch") << client->buffer;
-  EXPECT_EQ(json_field(upgraded, "remote").rfind(relay_host(), 0), std::string::npos) << client->buffer;
-  EXPECT_TRUE(server->wait_for("\"upgraded\"", 10s)) << server->buffer;
-  EXPECT_TRUE(server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << server->buffer;
-}
+};
 
-// The same with a Node client naming our relay: its relayed connection to our server moves
-// to the punched path (its raw stream's remote leaves the relay), our server reports the
-// move, and the Node client's end reaches our server cleanly over the direct path.
-TEST(BlindRelayNat, ANodeClientsRelayedConnectionFromARandomNatMovesToOurServer) {
-  RelayLab lab;
-  auto why = lab.start(NatKind::consistent, NatKind::random);
-  if (!lab.net.skip.empty()) GTEST_SKIP() << lab.net.skip;
-  ASSERT_EQ(why, "");
-  auto relay = lab.our_relay();
-  auto relay_key = key_of(*relay);
-  ASSERT_EQ(relay_key.size(), 64u) << relay->buffer;
-  auto server = lab.our_server();
-  auto server_key = key_of(*server);
-  ASSERT_EQ(server_key.size(), 64u) << server->buffer;
+#define MOVE_LAB(client_nat, our_relay, our_server)                  \
+  MoveLab m;                                                         \
+  auto why = m.start(client_nat, our_relay, our_server);             \
+  if (!m.skip.empty()) GTEST_SKIP() << m.skip;                       \
+  ASSERT_EQ(why, "")
+
+// Starts the client (ours with --wait-upgrade, or Node's), once more if it never moved (a
+// birthday search can miss, see DhtPeerNat's random-NAT tests), and checks that it opened
+// through the relay, then moved to an address that is not the relay's, and that the server
+// reported the move too.
+std::unique_ptr<NodeChild> expect_move(MoveLab& m, const std::function<std::unique_ptr<NodeChild>()>& start_client,
+                                       bool our_client) {
   auto attempt = [&] {
-    auto client = node_role(lab.client.ns, "0.0.0.0",
-                            {"connect", "--bootstrap", lab.net.bootstrap, "--public-key", server_key, "--relay-through",
-                             relay_key, "--wait-upgrade", "1", "--seconds", "60"});
+    auto client = start_client();
     client->wait_for("\"upgraded\"", 62s);
     return client;
   };
   auto client = attempt();
   if (client->buffer.find("\"upgraded\"") == std::string::npos) {
-    std::fprintf(stderr, "first attempt: %s; trying again\n", client->buffer.c_str());
+    m.server->wait_for("\n\n", 1s);  // what it printed meanwhile
+    std::fprintf(stderr, "first attempt: %s; trying again\nserver: %s\n", client->buffer.c_str(), m.server->buffer.c_str());
     client = attempt();
   }
-  ASSERT_NE(client->buffer.find("\"open\""), std::string::npos) << client->buffer;
-  const std::string open = client->buffer.substr(client->buffer.find("\"open\""));
-  EXPECT_EQ(json_field(open, "remote").rfind(relay_host(), 0), 0u) << client->buffer;
-  ASSERT_NE(client->buffer.find("\"upgraded\""), std::string::npos) << client->buffer << "\nserver: " << server->buffer;
-  const std::string upgraded = client->buffer.substr(client->buffer.find("\"upgraded\""));
-  EXPECT_EQ(json_field(upgraded, "remote").rfind(relay_host(), 0), std::string::npos) << client->buffer;
-  EXPECT_TRUE(server->wait_for("\"upgraded\"", 10s)) << server->buffer;
-  EXPECT_TRUE(server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << server->buffer;
+  const auto open = client->buffer.find("\"open\"");
+  const auto upgraded = client->buffer.find("\"upgraded\"");
+  EXPECT_NE(open, std::string::npos) << client->buffer;
+  EXPECT_NE(upgraded, std::string::npos) << client->buffer << "\nserver: " << m.server->buffer;
+  if (open == std::string::npos || upgraded == std::string::npos) return client;
+  // Ours says the path; Node's shows the raw stream's remote, the relay's address at first.
+  if (our_client) {
+    EXPECT_EQ(json_field(client->buffer.substr(open), "path"), "relay") << client->buffer;
+    EXPECT_EQ(json_field(client->buffer.substr(upgraded), "path"), "holepunch") << client->buffer;
+  } else {
+    EXPECT_EQ(json_field(client->buffer.substr(open), "remote").rfind(relay_host(), 0), 0u) << client->buffer;
+  }
+  EXPECT_EQ(json_field(client->buffer.substr(upgraded), "remote").rfind(relay_host(), 0), std::string::npos)
+      << client->buffer;
+  EXPECT_TRUE(m.server->wait_for("\"upgraded\"", 10s)) << m.server->buffer;
+  return client;
+}
+
+std::unique_ptr<NodeChild> our_moving_client(MoveLab& m) {
+  return m.lab.our_client(m.server_key, m.relay_key, {"--wait-upgrade", "1"});
+}
+
+std::unique_ptr<NodeChild> node_moving_client(MoveLab& m) {
+  return node_role(m.lab.client.ns, "0.0.0.0",
+                   {"connect", "--bootstrap", m.lab.net.bootstrap, "--public-key", m.server_key, "--relay-through",
+                    m.relay_key, "--wait-upgrade", "1", "--seconds", "60"});
+}
+
+}  // namespace
+
+// Ours to ours behind consistent NATs. The client's clean close after the move reaches the
+// server, which only the direct path can carry now.
+TEST(BlindRelayNat, OurRelayedConnectionMovesToTheHolepunchedPath) {
+  MOVE_LAB(NatKind::consistent, true, true);
+  auto client = expect_move(m, [&] { return our_moving_client(m); }, true);
+  EXPECT_TRUE(relay_matched(*m.relay)) << m.relay->buffer;
+  EXPECT_TRUE(m.server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << m.server->buffer;
+}
+
+// A client behind a random NAT: the punch is a birthday search that takes seconds, so the
+// relay carries the connection first and the move comes later, to one of the client's
+// birthday sockets (UdxSocket::route_through).
+TEST(BlindRelayNat, OurRelayedConnectionFromARandomNatMovesToTheBirthdayPunch) {
+  MOVE_LAB(NatKind::random, true, true);
+  auto client = expect_move(m, [&] { return our_moving_client(m); }, true);
+  EXPECT_TRUE(m.server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << m.server->buffer;
+}
+
+// Our client naming a Node relay, to a Node echo server: its raw stream moves too.
+TEST(BlindRelayNat, OurRelayedConnectionToANodeServerMovesToTheHolepunchedPath) {
+  MOVE_LAB(NatKind::consistent, false, false);
+  expect_move(m, [&] { return our_moving_client(m); }, true);
+}
+
+TEST(BlindRelayNat, OurRelayedConnectionFromARandomNatToANodeServerMoves) {
+  MOVE_LAB(NatKind::random, false, false);
+  expect_move(m, [&] { return our_moving_client(m); }, true);
+}
+
+// A Node client naming our relay, to our server: its relayed connection moves (its raw
+// stream's remote leaves the relay), and its end reaches our server cleanly over the direct
+// path. Behind a consistent NAT its punch wins before its relay pairs (it then connects
+// directly, with nothing to move), so the client is behind a random NAT.
+TEST(BlindRelayNat, ANodeClientsRelayedConnectionFromARandomNatMovesToOurServer) {
+  MOVE_LAB(NatKind::random, true, true);
+  auto client = expect_move(m, [&] { return node_moving_client(m); }, false);
+  EXPECT_TRUE(m.server->wait_for("\"closed\":{\"error\":\"\"}", 10s)) << m.server->buffer;
   EXPECT_TRUE(client->wait_for("\"closed\":true", 10s)) << client->buffer;
 }
