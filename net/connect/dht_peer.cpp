@@ -3,8 +3,6 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +16,7 @@
 #include "net/connect/internal/relay_pairing.hpp"
 #include "net/connect/internal/relay_upgrade.hpp"
 #include "net/connect/lan_shortcut.hpp"
+#include "net/connect/network_watch.hpp"
 #include "net/connect/server_handshake.hpp"
 #include "net/dht/hyperdht.hpp"
 #include "net/dht/udp_dht.hpp"
@@ -52,18 +51,11 @@ std::vector<Ipv4Address> local_addresses(const std::string& bound_host, uint16_t
     out.push_back(Ipv4Address{*host, port});
     return out;
   }
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return {Ipv4Address{{127, 0, 0, 1}, port}};
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
-    if (i->ifa_flags & IFF_LOOPBACK) continue;
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-    Ipv4Address a;
-    std::memcpy(a.host.data(), &sin->sin_addr, 4);
-    a.port = port;
+  for (const auto& i : interface_addresses()) {
+    if (i.loopback) continue;
+    Ipv4Address a{i.ip, port};
     if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   }
-  freeifaddrs(list);
   if (out.empty()) out.push_back(Ipv4Address{{127, 0, 0, 1}, port});
   return out;
 }
@@ -135,6 +127,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   std::map<hypercore::PublicKey, Listening> listening;
   std::vector<std::weak_ptr<Peer>> peers;
   RandomPunchGate gate;  // one random-NAT punch at a time for this node
+  std::unique_ptr<NetworkWatch> watch;
   std::vector<std::weak_ptr<detail::PunchDriver>> drivers;
   bool closed = false;
 
@@ -152,6 +145,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<Peer> start(std::unique_ptr<udx::UdxByteStream> stream, NoiseRole role, PeerSetup setup,
                               const IkOutcome& keys) {
     setup.transport.session.stream.handshake = secret_stream_handshake(keys);
+    if (setup.transport.keepalive.count() == 0) setup.transport.keepalive = options.keepalive;
     auto peer = net::detail::start_peer(io, std::move(stream), role, std::move(setup));
     track(peer);
     return peer;
@@ -827,9 +821,21 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     udp->reschedule();
   }
 
+  // dht-rpc's 'network-change' as hyperdht handles it: every server announces again
+  // (server.refresh()), so the nodes route handshakes to where we are now; the owner hears
+  // of it (Hyperswarm refreshes its discovery).
+  void on_network_change() {
+    if (closed) return;
+    std::vector<hypercore::PublicKey> keys;
+    for (const auto& [key, l] : listening) keys.push_back(key);
+    for (const auto& key : keys) announce(key);
+    if (options.on_network_change) options.on_network_change();
+  }
+
   void close_all() {
     if (closed) return;
     closed = true;
+    watch.reset();
     for (auto& weak : drivers) {
       if (auto d = weak.lock()) d->stop();
     }
@@ -873,6 +879,12 @@ hypercore::Result<std::unique_ptr<DhtPeer>> DhtPeer::open(asio::io_context& io, 
   impl->udp = std::move(*udp);
   impl->hyper = std::make_unique<dht::HyperDht>(impl->udp->node());
   impl->install_probe_hooks();
+  if (impl->options.network_poll.count() > 0) {
+    std::weak_ptr<Impl> weak = impl;
+    impl->watch = std::make_unique<NetworkWatch>(io, impl->options.network_poll, [weak] {
+      if (auto self = weak.lock()) self->on_network_change();
+    });
+  }
   impl->udp->node().bootstrap(impl->now(), std::move(on_ready));
   impl->udp->reschedule();
   return std::unique_ptr<DhtPeer>(new DhtPeer(std::move(impl)));
@@ -924,6 +936,8 @@ void DhtPeer::connect(const hypercore::PublicKey& remote, std::vector<Ipv4Addres
                       ConnectHandler done) {
   impl_->connect(remote, std::move(hints), std::move(setup), impl_->options.relay_through, std::move(done));
 }
+
+uint64_t DhtPeer::network_changes() const { return impl_->watch ? impl_->watch->changes() : 0; }
 
 void DhtPeer::close() {
   if (impl_) impl_->close_all();

@@ -16,7 +16,9 @@
 // (DhtPeerOptions::relay_through, or the peer's own) such a connection goes through the
 // relay first (ConnectPath::relay); when the server offers holepunching, the punch runs
 // beside it, and the connection moves to the direct path if the punch gets through (as the
-// reference: DhtPeerOptions::on_upgrade hears of it; docs/protocol/connect.md).
+// reference: DhtPeerOptions::on_upgrade hears of it; docs/protocol/connect.md). A change
+// of the machine's network (network_watch.hpp) makes it announce again; its connections
+// send keepalives, so one whose path died fails and can be made again.
 //
 // Ownership: the caller owns the io_context (run it on one thread) and the cores; DhtPeer
 // owns its sockets, its DHT node and its connections' streams. Call it from the io_context's
@@ -87,6 +89,17 @@ struct DhtPeerOptions {
   // the relay got through, on either side, and the peer confirmed it; the relay connection
   // is closed). `info` is the connection's, with its new path and remote address.
   std::function<void(const ConnectInfo& info)> on_upgrade;
+  // Every connection's keepalive (TransportOptions::keepalive, where its PeerSetup leaves it
+  // 0): hyperdht's connectionKeepAlive, 5 s, so that a connection whose path died (a
+  // network change on either side) fails within ~20 s and can be made again. 0: off.
+  std::chrono::milliseconds keepalive{5000};
+  // How often the network interfaces are checked for a change (network_watch.hpp; udx-native
+  // polls every 5 s). On a change, as dht-rpc's 'network-change' in hyperdht: every listening
+  // key is announced again at once (the nodes route handshakes to where our announcement came
+  // from), and `on_network_change` runs (a Swarm looks up and announces its topics again).
+  // 0: never. Default 5 s.
+  std::chrono::milliseconds network_poll{5000};
+  std::function<void()> on_network_change;
 };
 
 // How a connection was made.
@@ -137,6 +150,9 @@ class DhtPeer {
   // refused, incompatible...).
   void connect(const hypercore::PublicKey& remote, std::vector<dht::Ipv4Address> hints, PeerSetup setup,
                ConnectHandler done);
+
+  // Network changes seen (DhtPeerOptions::network_poll).
+  uint64_t network_changes() const;
 
   // Unannounces nothing (records expire), stops every connection, closes the sockets.
   void close();

@@ -121,6 +121,11 @@ std::vector<SessionEvent> PeerSession::take_events() {
   return std::exchange(events_, {});
 }
 
+void PeerSession::send_keepalive() {
+  if (failed() || !stream_.handshake_complete()) return;
+  if (auto sent = stream_.send({}); !sent) fail(ReplicationErrc::stream_failed, sent.error().to_string());
+}
+
 void PeerSession::close() {
   for (auto& r : replicators_) r->close();
   collect(TimePoint{});

@@ -84,6 +84,9 @@ class PeerSession {
   const std::optional<ReplicationError>& error() const { return error_; }
   // Closes every channel (the owner then ends the connection after writing the output).
   void close();
+  // Queues an empty secret-stream message (a keepalive: the peer drops it) once the
+  // handshake is done; nothing before.
+  void send_keepalive();
 
  private:
   void start_replicator(size_t index, TimePoint now);

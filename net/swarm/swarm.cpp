@@ -512,6 +512,7 @@ Result<std::unique_ptr<Swarm>> Swarm::open(asio::io_context& io, SwarmOptions op
       DhtDiscoveryOptions dht_options;
       dht_options.bootstrap = state->options.bootstrap;
       dht_options.relay_through = state->options.relay_through;
+      dht_options.network_poll = state->options.network_poll;
       dht_options.key_pair = keys;
       dht_options.host = state->options.host;
       dht_options.port = state->server->port();

@@ -94,6 +94,9 @@ struct SwarmOptions {
   // DHT, the DhtPeer's UDP server socket binds the same host and port number.
   std::string host = "0.0.0.0";
   uint16_t port = 0;
+  // With the DHT: how often the network interfaces are checked for a change, on which every
+  // topic is looked up and announced again (DhtDiscoveryOptions::network_poll). 0: never.
+  std::chrono::milliseconds network_poll{5000};
   // mDNS interfaces (empty: every multicast-capable one) and port (5353).
   std::vector<Ipv4> interfaces;
   uint16_t mdns_port = mdns::kMdnsPort;

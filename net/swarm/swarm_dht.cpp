@@ -57,7 +57,11 @@ class DhtDiscovery final : public DhtDiscoverySource {
     peer_options.port = options_.port;
     peer_options.key_pair = options_.key_pair;
     peer_options.relay_through = options_.relay_through;
+    peer_options.network_poll = options_.network_poll;
     std::weak_ptr<bool> token = alive_;
+    peer_options.on_network_change = [this, token] {
+      if (!token.expired() && !closed_) refresh_all();
+    };
     auto peer = connect::DhtPeer::open(io_, std::move(peer_options), [this, token] {
       if (token.expired() || closed_) return;
       ready_ = true;
@@ -146,6 +150,22 @@ class DhtDiscovery final : public DhtDiscoverySource {
   }
 
  private:
+  // The network changed (the DhtPeer's watch): as Hyperswarm's _handleNetworkChange, every
+  // topic is looked up and announced again now (a peer that moved is found where it is, and
+  // our record is stored by the nodes closest to it from where we are).
+  void refresh_all() {
+    if (!ready_) return;
+    auto now = Steady::now();
+    for (auto& [key, t] : topics_) {
+      if (t.options.announce) t.next_announce = now;
+      if (t.options.lookup) {
+        t.next_lookup = now;
+        t.lookup_delay = options_.lookup_retry;
+      }
+      schedule(t);
+    }
+  }
+
   // Runs what is due for `t` and sets its timer for what comes next.
   void schedule(TopicState& t) {
     if (closed_) return;

@@ -117,6 +117,9 @@ struct DhtDiscoveryOptions {
   std::chrono::milliseconds lookup_retry{1000};
   std::chrono::milliseconds lookup_retry_max{30000};
   std::chrono::milliseconds relookup{10 * 60 * 1000};
+  // How often the DhtPeer checks the network interfaces (DhtPeerOptions::network_poll); on a
+  // change every topic is looked up and announced again at once. 0: never.
+  std::chrono::milliseconds network_poll{5000};
 };
 
 class DhtDiscoverySource : public DiscoverySource {

@@ -63,6 +63,12 @@ struct TransportOptions {
   // long. Default 5 min: Hypercore peers are silent while nothing changes, so a live
   // follower on a quiet core reconnects rather than holding a dead socket forever.
   std::chrono::milliseconds idle_timeout{300000};
+  // After this long without writing, an empty secret-stream message (a keepalive, which the
+  // peer drops) goes out, so that a connection whose path died fails (its transport gives
+  // up on the unacknowledged bytes: UDX after 6 retransmission timeouts, ~15 s) instead of
+  // waiting out idle_timeout. 0: off (the default). DhtPeer's connections use 5 s, as
+  // hyperdht's connectionKeepAlive.
+  std::chrono::milliseconds keepalive{0};
   // How often the session's request timeouts are checked and deadlines enforced.
   // Default 200 ms.
   std::chrono::milliseconds tick_interval{200};

@@ -152,6 +152,17 @@ class NatLab {
     return h;
   }
 
+  // Moves an open host to another public address (a laptop joining another network): the
+  // old one is removed, then the new one added (added first, in the same subnet, the new one
+  // would be a secondary address, which Linux removes with the primary). False if a command
+  // failed.
+  bool change_address(Host& h, const std::string& address) {
+    bool done = run("ip -n " + h.ns + " addr del " + h.address + "/16 dev eth0") &&
+                run("ip -n " + h.ns + " addr add " + address + "/16 dev eth0");
+    if (done) h.address = h.public_address = address;
+    return done;
+  }
+
   // argv prefix that runs a command inside `ns`.
   static std::vector<std::string> command(const std::string& ns, std::vector<std::string> argv) {
     std::vector<std::string> out{"ip", "netns", "exec", ns};

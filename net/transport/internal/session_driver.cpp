@@ -56,6 +56,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
   void start() {
     started_ = Clock::now();
     last_read_ = started_;
+    last_write_ = started_;
     auto self = shared_from_this();
     asio::co_spawn(io_, [self]() { return self->run(); }, asio::detached);
     asio::co_spawn(io_, [self]() { return self->watch(); }, asio::detached);
@@ -153,12 +154,20 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
       dispatch_events();
       if (check_failed()) co_return;
       Bytes out = session_.take_output();
+      const auto keepalive = setup_.transport.keepalive;
+      if (out.empty() && keepalive.count() > 0 && session_.handshake_complete() && !closing_ &&
+          Clock::now() - last_write_ >= keepalive) {
+        session_.send_keepalive();
+        if (check_failed()) co_return;
+        out = session_.take_output();
+      }
       if (!out.empty()) {
         error_code ec;
         writing_ = true;
         write_started_ = Clock::now();
         co_await stream_->write(asio::buffer(out), ec);
         writing_ = false;
+        last_write_ = Clock::now();
         if (closed_) co_return;
         if (ec) {
           shutdown(TransportError{TransportErrc::io_error, "write: " + ec.message()});
@@ -227,6 +236,7 @@ class Connection : public Peer, public std::enable_shared_from_this<Connection> 
   TimePoint started_{};
   TimePoint last_read_{};
   TimePoint write_started_{};
+  TimePoint last_write_{};  // the last write's end (keepalive)
 };
 
 class Listener : public Server, public std::enable_shared_from_this<Listener> {

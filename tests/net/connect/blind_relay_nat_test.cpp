@@ -255,6 +255,8 @@ std::unique_ptr<NodeChild> expect_move(MoveLab& m, const std::function<std::uniq
     std::fprintf(stderr, "first attempt: %s; trying again\nserver: %s\n", client->buffer.c_str(), m.server->buffer.c_str());
     client = attempt();
   }
+  // The secret stream may open after the move (both are fast behind consistent NATs).
+  client->wait_for("\"open\"", 10s);
   const auto open = client->buffer.find("\"open\"");
   const auto upgraded = client->buffer.find("\"upgraded\"");
   EXPECT_NE(open, std::string::npos) << client->buffer;

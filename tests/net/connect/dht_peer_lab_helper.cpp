@@ -8,6 +8,8 @@
 //   relay   --bootstrap B --host H --seed HEX [--seconds S]
 //             a blind relay: {"publicKey":HEX,"port":N} once announced; {"matched":N} each
 //             time a pairing completes
+// listen prints {"networkChange":N} when the network interfaces changed (--network-poll MS:
+// DhtPeerOptions::network_poll).
 // listen and connect take --relay-through HEX (DhtPeerOptions::relay_through), and print
 // {"upgraded":{"path","remote"}} when a relayed connection moved to a direct path
 // (DhtPeerOptions::on_upgrade); listen prints {"closed":{"error"}} when a connection ends.
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
   options.handshake_timeout = std::chrono::milliseconds(20000);
   if (args.contains("relay-through")) options.relay_through = unhex<32>(args["relay-through"]);
   const bool wait_upgrade = args.contains("wait-upgrade");
+  if (args.contains("network-poll")) options.network_poll = std::chrono::milliseconds(std::stoi(args["network-poll"]));
   std::shared_ptr<net::Peer> connected;
   std::unique_ptr<net::connect::DhtPeer> dht;
   int status = 2;
@@ -111,6 +114,8 @@ int main(int argc, char** argv) {
     upgraded = true;
     close_when_upgraded();
   };
+  uint64_t network_changes = 0;
+  options.on_network_change = [&] { line("{\"networkChange\":" + std::to_string(++network_changes) + "}"); };
   if (mode == "relay") {
     keys = hypercore::KeyPair::from_seed(unhex<32>(args["seed"]));
     auto dht_opened = net::connect::DhtPeer::open(loop.context(), options, [&] {

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
+
+#include <cstdio>
 
 #include "tests/net/connect/nat_lab_peers.hpp"
 
@@ -221,4 +224,41 @@ TEST(DhtPeerNat, OursToOursOnOneLanBehindARandomNat) {
   EXPECT_NE(line.find("\"open\""), std::string::npos) << line;
   EXPECT_EQ(json_field(line, "path"), "lan") << line;
   EXPECT_EQ(json_field(line, "remote").rfind(pair.server.address + ":", 0), 0u) << line;
+}
+
+// A laptop that joins another network: our server, on an open host and bound to 0.0.0.0,
+// moves to another address. Its network watch sees the change and announces again (as
+// hyperdht on dht-rpc's network-change), so a client that connects afterwards is routed to
+// the new address; without the new announcement the nodes would forward its handshake to
+// the old one for up to 5 minutes.
+TEST(DhtPeerNat, OurServerIsReachableAgainAfterItsAddressChanged) {
+  LabNet net;
+  auto why = net.start(150);
+  if (!net.skip.empty()) GTEST_SKIP() << net.skip;
+  ASSERT_EQ(why, "");
+  auto server_host = net.lab->add_open_host();
+  auto client_host = net.lab->add_nat_host(NatKind::consistent);
+  ASSERT_TRUE(net.lab->ok()) << net.lab->error();
+  NodeChild server(NatLab::command(server_host.ns, {DHT_PEER_LAB_HELPER, "listen", "--bootstrap", net.bootstrap,
+                                                    "--seed", kSeed, "--seconds", "120", "--host", "0.0.0.0",
+                                                    "--network-poll", "200"}));
+  ASSERT_TRUE(server.read_line(Clock::now() + 30s)) << server.buffer;
+  const std::string key = json_field(server.line(), "publicKey");
+  ASSERT_EQ(key.size(), 64u) << server.buffer;
+  auto before = our_connect(net, client_host, key);
+  ASSERT_NE(before.find("\"open\""), std::string::npos) << before;
+
+  const std::string old_address = server_host.address;
+  ASSERT_TRUE(net.lab->change_address(server_host, "10.77.3.9"));
+  ASSERT_TRUE(server.wait_for("\"networkChange\":1", 5s)) << server.buffer;
+  // The new announcement takes a query's time: a client that came too early tries again,
+  // as a swarm's does (after its 1 s backoff).
+  auto after = our_connect(net, client_host, key);
+  for (int attempt = 2; attempt <= 3 && after.find("\"open\"") == std::string::npos; attempt++) {
+    std::fprintf(stderr, "attempt %d after the change: %s\n", attempt - 1, after.c_str());
+    std::this_thread::sleep_for(1s);
+    after = our_connect(net, client_host, key);
+  }
+  EXPECT_NE(after.find("\"open\""), std::string::npos) << after << "\nserver: " << server.buffer;
+  EXPECT_EQ(json_field(after, "remote").find(old_address), std::string::npos) << after;
 }
