@@ -383,7 +383,9 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
     auto punch_holder = std::make_shared<std::unique_ptr<ClientPunch>>(std::move(punch));
     auto begin_punch = [weak, a, relay, keys, remote_id, punch_holder] {
       auto self = weak.lock();
-      if (!self || !a->racing() || a->punch || !*punch_holder) return;
+      // Not after close(): a punch started then would outlive every connection, its timers
+      // keeping the caller's loop busy for a minute.
+      if (!self || self->closed || !a->racing() || a->punch || !*punch_holder) return;
       self->run_client_punch(a, relay, keys, remote_id, std::move(*punch_holder));
     };
     udp->node().ping(
@@ -491,7 +493,7 @@ struct DhtPeer::Impl : std::enable_shared_from_this<Impl> {
   // (relay_upgrade.hpp).
   void upgrade_to(const std::shared_ptr<Attempt>& a, ConnectPath path, const Ipv4Address& to,
                   std::shared_ptr<udx::UdxSocket> via) {
-    if (!a->upgrade || a->upgrade->moved()) return;
+    if (closed || !a->upgrade || a->upgrade->moved()) return;
     a->upgrade_info->path = path;
     if (a->punch) a->punch->stop();
     if (a->punch_delay) a->punch_delay->cancel();

@@ -70,4 +70,26 @@ struct LabNet {
   }
 };
 
+#ifdef BEE_CLI_PATH
+// Runs the bee tool in `ns` to its end: its stdout and stderr, then "exit=N".
+inline std::string bee_in(const std::string& ns, const std::string& args, std::chrono::seconds limit = 60s) {
+  NodeChild child(NatLab::command(ns, {"sh", "-c", std::string(BEE_CLI_PATH) + " " + args + " 2>&1; echo exit=$?"}));
+  child.wait_for("exit=", limit);
+  child.read_line(Clock::now() + 1s);  // the rest of the exit line
+  return child.buffer;
+}
+
+// `bee create DB` in `ns`: the new database's key (hex), or what the command printed.
+inline std::string bee_create(const std::string& ns, const std::string& db) {
+  auto created = bee_in(ns, "create " + db);
+  return created.find("exit=0") != std::string::npos ? created.substr(0, 64) : created;
+}
+
+// A long-running bee command in `ns`, its stderr read with its stdout.
+inline std::unique_ptr<NodeChild> bee_running(const std::string& ns, const std::string& args) {
+  return std::make_unique<NodeChild>(
+      NatLab::command(ns, {"sh", "-c", "exec " + std::string(BEE_CLI_PATH) + " " + args + " 2>&1"}));
+}
+#endif
+
 }  // namespace nat_test

@@ -11,30 +11,6 @@
 
 using namespace nat_test;
 
-namespace {
-
-// Runs the bee tool in `ns` to its end; its stdout and stderr, then "exit=N".
-std::string bee_in(const std::string& ns, const std::string& args, std::chrono::seconds limit = 60s) {
-  NodeChild child(NatLab::command(ns, {"sh", "-c", std::string(BEE_CLI_PATH) + " " + args + " 2>&1; echo exit=$?"}));
-  child.wait_for("exit=", limit);
-  child.read_line(Clock::now() + 1s);
-  return child.buffer;
-}
-
-// A long-running bee command in `ns`, its stderr with its stdout.
-std::unique_ptr<NodeChild> bee_running(const std::string& ns, const std::string& args) {
-  return std::make_unique<NodeChild>(
-      NatLab::command(ns, {"sh", "-c", "exec " + std::string(BEE_CLI_PATH) + " " + args + " 2>&1"}));
-}
-
-size_t count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) n++;
-  return n;
-}
-
-}  // namespace
-
 TEST(NetworkChangeNat, ASwarmConnectsAgainAfterItsPeerMovedToAnotherAddress) {
   LabNet net;
   auto why = net.start(200);
@@ -47,9 +23,8 @@ TEST(NetworkChangeNat, ASwarmConnectsAgainAfterItsPeerMovedToAnotherAddress) {
   bee_test::TempDir tmp;
   const std::string db = tmp / "db";
   const std::string clone = tmp / "clone";
-  auto created = bee_in(net.lab->public_ns(), "create " + db);
-  ASSERT_NE(created.find("exit=0"), std::string::npos) << created;
-  const std::string key = created.substr(0, 64);
+  const std::string key = bee_create(net.lab->public_ns(), db);
+  ASSERT_EQ(key.size(), 64u) << key;
   auto put = bee_in(net.lab->public_ns(), "put " + db + " k v");
   ASSERT_NE(put.find("exit=0"), std::string::npos) << put;
 
@@ -66,6 +41,10 @@ TEST(NetworkChangeNat, ASwarmConnectsAgainAfterItsPeerMovedToAnotherAddress) {
   // writer's swarm announced again from its new address (its watch polls every 5 s).
   ASSERT_TRUE(replica->wait_for(" closed (", 60s)) << replica->buffer << "\nwriter: " << writer->buffer;
   const bool again = replica->read_until(
-      [](const std::string& b) { return count(b, " connected\n") >= 2; }, Clock::now() + 90s);
+      [](const std::string& b) {
+        const auto first = b.find(" connected\n");
+        return first != std::string::npos && b.find(" connected\n", first + 1) != std::string::npos;
+      },
+      Clock::now() + 90s);
   EXPECT_TRUE(again) << replica->buffer << "\nwriter: " << writer->buffer;
 }
