@@ -268,3 +268,25 @@ TEST(RangeSet, AddRemoveContainsNext) {
 }
 
 }  // namespace
+
+// A keepalive (PeerSession::send_keepalive, sent by the transport after TransportOptions::
+// keepalive without writing) is one empty encrypted frame: the peer drops it, replication
+// goes on, and before the handshake nothing is sent.
+TEST(Replicator, KeepalivesAreDroppedByThePeer) {
+  auto writer = make_writer(5);
+  auto replica = make_replica(*writer);
+  Link link(*writer, *replica, {});
+  link.b.send_keepalive();  // before the handshake: nothing to send yet
+  link.run();
+  EXPECT_EQ(replica->length(), 5u);
+  for (int i = 0; i < 3; i++) link.a.send_keepalive();
+  auto frames = link.a.take_output();
+  EXPECT_EQ(frames.size(), 3u * (3 + 17)) << "three frames: a 3-byte length and a 17-byte empty ciphertext each";
+  link.b.feed(frames, link.now);
+  drain(link.b, link.eb);
+  EXPECT_FALSE(link.b.failed());
+  for (uint64_t i = 5; i < 9; i++) ASSERT_TRUE(writer->append(content(i)));
+  link.run();
+  expect_same_head(*writer, *replica);
+  EXPECT_FALSE(link.a.failed());
+}
