@@ -29,19 +29,29 @@ std::string mib(uint64_t bytes) { return format_fixed(static_cast<double>(bytes)
 
 std::string file_tag(const Sizes& s) { return std::to_string(s.keys) + "_" + std::to_string(s.value_size); }
 
-bool run_gnuplot(const std::string& script_path) {
+// A plot is drawn or left out: "" when drawn, else why (the report says so in its place; a
+// plot that cannot be drawn never fails the run, whose figures are in the tables and CSV).
+using PlotOutcome = std::string;
+
+PlotOutcome run_gnuplot(const std::string& script_path) {
   std::string command = "gnuplot '" + script_path + "'";
   if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "bee_db_bench: gnuplot failed on %s (is gnuplot-nox installed? scripts/setup.sh)\n",
+    std::fprintf(stderr, "bee_db_bench: gnuplot failed on %s (is gnuplot-nox installed? scripts/setup.sh); the plot is left out\n",
                  script_path.c_str());
-    return false;
+    return "gnuplot failed on it";
   }
-  return true;
+  return "";
+}
+
+// The image, or a note in its place.
+std::string image(const std::string& alt, const std::string& png_rel, const PlotOutcome& outcome) {
+  if (outcome.empty()) return "![" + alt + "](" + png_rel + ")";
+  return "*(The plot is left out: " + outcome + ".)*";
 }
 
 // Clustered bars of ops/s per workload, one bar per engine, log scale.
-bool plot_throughput(const RunContext& ctx, const std::vector<Row>& rows, const Sizes& s, const fs::path& tmp,
-                     const fs::path& png) {
+PlotOutcome plot_throughput(const RunContext& ctx, const std::vector<Row>& rows, const Sizes& s, const fs::path& tmp,
+                            const fs::path& png) {
   auto engines = engines_at(ctx, rows, s);
   fs::path data = tmp / ("throughput_" + file_tag(s) + ".dat");
   std::ofstream d(data);
@@ -73,21 +83,36 @@ bool plot_throughput(const RunContext& ctx, const std::vector<Row>& rows, const 
   return run_gnuplot(script.string());
 }
 
-// Microseconds per operation against the number of keys, one panel per workload.
-bool plot_growth(const RunContext& ctx, const std::vector<Row>& rows, const std::vector<Sizes>& sizes,
-                 const fs::path& tmp, const fs::path& png) {
+// Microseconds per operation against the number of keys, one panel per workload that has
+// figures (a run of some workloads only measures some of kGrowthWorkloads: gnuplot refuses
+// a panel with no point, "x range is invalid").
+PlotOutcome plot_growth(const RunContext& ctx, const std::vector<Row>& rows, const std::vector<Sizes>& sizes,
+                        const fs::path& tmp, const fs::path& png) {
   std::vector<std::string> growth_engines;  // bee-bigcache runs at one size only
   for (const std::string& e : ctx.engines) {
     if (e != "bee-bigcache") growth_engines.push_back(e);
   }
+  std::vector<std::string> panels;
+  for (const std::string& workload : kGrowthWorkloads) {
+    bool any = false;
+    for (const std::string& e : growth_engines) {
+      for (const Sizes& s : sizes) {
+        const Row* r = find_row(rows, e, workload, s);
+        any = any || (r && r->status == "ok" && r->ops_per_sec > 0);
+      }
+    }
+    if (any) panels.push_back(workload);
+  }
+  if (panels.empty()) return "this run measured none of " + std::to_string(kGrowthWorkloads.size()) + " growth workloads";
   fs::path script = tmp / "growth.gp";
   std::ofstream g(script);
   g << "set terminal pngcairo size 1400,900 font 'sans,10'\n"
     << "set output '" << png.string() << "'\n"
-    << "set multiplot layout 2,2 title 'Time per operation as the database grows (100-byte values; lower is better)'\n"
+    << "set multiplot layout " << (panels.size() + 1) / 2 << "," << std::min<size_t>(panels.size(), 2)
+    << " title 'Time per operation as the database grows (100-byte values; lower is better)'\n"
     << "set logscale xy\nset xlabel 'keys in the database'\nset ylabel 'microseconds per operation'\n"
     << "set format x '%.0s%c'\nset grid\nset key top left opaque\nset datafile missing '-'\n";
-  for (const std::string& workload : kGrowthWorkloads) {
+  for (const std::string& workload : panels) {
     fs::path data = tmp / ("growth_" + workload + ".dat");
     std::ofstream d(data);
     for (const std::string& e : growth_engines) {
@@ -149,9 +174,9 @@ void workloads_section(std::ostream& md, const RunContext& ctx) {
 }
 
 void results_section(std::ostream& md, const RunContext& ctx, const std::vector<Row>& rows, const Sizes& s,
-                     const std::string& png_rel) {
+                     const std::string& png_rel, const PlotOutcome& plot) {
   auto engines = engines_at(ctx, rows, s);
-  md << "## " << size_label(s) << "\n\n![throughput, " << size_label(s) << "](" << png_rel << ")\n\n"
+  md << "## " << size_label(s) << "\n\n" << image("throughput, " + size_label(s), png_rel, plot) << "\n\n"
      << "Operations per second ("
      << (s.runs == 1 ? std::string("one run") : "median of " + std::to_string(s.runs) + " runs")
      << "), and bee's throughput over each rival's "
@@ -256,15 +281,17 @@ bool write_report(const RunContext& ctx, const std::vector<Row>& rows, const std
   fs::path tmp = fs::temp_directory_path() / ("bee-db-bench-plots-" + std::to_string(::getpid()));
   fs::create_directories(tmp);
 
-  bool plots = true;
+  std::vector<PlotOutcome> throughput_plots;
   for (const Sizes& s : ctx.configs) {
-    plots = plot_throughput(ctx, rows, s, tmp, assets / ("throughput_" + file_tag(s) + ".png")) && plots;
+    throughput_plots.push_back(plot_throughput(ctx, rows, s, tmp, assets / ("throughput_" + file_tag(s) + ".png")));
   }
   std::vector<Sizes> growth;
   for (const Sizes& s : ctx.configs) {
     if (s.value_size == 100) growth.push_back(s);
   }
-  if (growth.size() > 1) plots = plot_growth(ctx, rows, growth, tmp, assets / "growth.png") && plots;
+  PlotOutcome growth_plot;
+  if (growth.size() > 1) growth_plot = plot_growth(ctx, rows, growth, tmp, assets / "growth.png");
+  if (!growth_plot.empty()) std::fprintf(stderr, "bee_db_bench: growth plot left out: %s\n", growth_plot.c_str());
   fs::remove_all(tmp);
 
   std::ofstream md(report_path);
@@ -298,13 +325,15 @@ bool write_report(const RunContext& ctx, const std::vector<Row>& rows, const std
         "run and has no cold workloads).\n\n";
   engines_section(md, ctx);
   workloads_section(md, ctx);
-  for (const Sizes& s : ctx.configs) {
-    results_section(md, ctx, rows, s, (rel / ("throughput_" + file_tag(s) + ".png")).string());
+  for (size_t i = 0; i < ctx.configs.size(); i++) {
+    const Sizes& s = ctx.configs[i];
+    results_section(md, ctx, rows, s, (rel / ("throughput_" + file_tag(s) + ".png")).string(), throughput_plots[i]);
   }
   if (growth.size() > 1) {
     md << "## Growth from " << format_count(static_cast<double>(growth.front().keys)) << " to "
-       << format_count(static_cast<double>(growth.back().keys)) << " keys\n\n![growth]("
-       << (rel / "growth.png").string() << ")\n\nMicroseconds per operation:\n\n| workload | engine |";
+       << format_count(static_cast<double>(growth.back().keys)) << " keys\n\n"
+       << image("growth", (rel / "growth.png").string(), growth_plot)
+       << "\n\nMicroseconds per operation:\n\n| workload | engine |";
     for (const Sizes& s : growth) md << ' ' << format_count(static_cast<double>(s.keys)) << " |";
     md << "\n|---|---|";
     for (size_t i = 0; i < growth.size(); i++) md << "---:|";
@@ -329,7 +358,7 @@ bool write_report(const RunContext& ctx, const std::vector<Row>& rows, const std
     std::fprintf(stderr, "bee_db_bench: cannot write %s\n", report_path.c_str());
     return false;
   }
-  return plots;
+  return true;
 }
 
 }  // namespace db_bench

@@ -65,7 +65,9 @@ struct RunContext {
 };
 
 // CSV (one line per Row), then the Markdown report with plots rendered by gnuplot into
-// assets_dir (the CSV goes there too). Returns false with a message on stderr on failure.
+// assets_dir (the CSV goes there too). A plot gnuplot cannot draw is left out with a note
+// in its place (and a line on stderr). Returns false with a message on stderr when a file
+// cannot be written.
 bool write_report(const RunContext& context, const std::vector<Row>& rows, const std::string& report_path,
                   const std::string& assets_dir);
 bool write_csv(const std::vector<Row>& rows, const std::string& path);
