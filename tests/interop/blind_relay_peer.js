@@ -19,7 +19,7 @@
 //           ... --wait-upgrade 1                     instead: {"open":{"remote"}}, then
 //                                                    {"upgraded":{"remote"}} once the raw
 //                                                    stream left the relay, then ends the
-//                                                    connection: {"closed":true}
+//                                                    connection a second later: {"closed":true}
 const DHT = require('hyperdht')
 const { Server: RelayServer } = require('blind-relay')
 const b4a = require('b4a')
@@ -101,7 +101,8 @@ async function connect () {
         print({ open: { remote: remoteOf(socket) } })
         onUpgrade(socket, (remote) => {
           print({ upgraded: { remote } })
-          socket.end()
+          // A second on the new path first, so the server confirms it before the end.
+          setTimeout(() => socket.end(), 1000)
         })
       })
       socket.on('data', () => {})
