@@ -939,8 +939,6 @@ void DhtPeer::connect(const hypercore::PublicKey& remote, std::vector<Ipv4Addres
   impl_->connect(remote, std::move(hints), std::move(setup), impl_->options.relay_through, std::move(done));
 }
 
-uint64_t DhtPeer::network_changes() const { return impl_->watch ? impl_->watch->changes() : 0; }
-
 void DhtPeer::close() {
   if (impl_) impl_->close_all();
 }

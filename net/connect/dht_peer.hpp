@@ -151,9 +151,6 @@ class DhtPeer {
   void connect(const hypercore::PublicKey& remote, std::vector<dht::Ipv4Address> hints, PeerSetup setup,
                ConnectHandler done);
 
-  // Network changes seen (DhtPeerOptions::network_poll).
-  uint64_t network_changes() const;
-
   // Unannounces nothing (records expire), stops every connection, closes the sockets.
   void close();
 

@@ -158,6 +158,10 @@ struct UdxSocket::Impl {
     wait_readable();
   }
 
+  // Built once: process() runs per datagram.
+  Multiplexer::Firewall firewall_hook = [this](uint32_t id, const Address& from) { return firewall(id, from); };
+  size_t paths_watched = 0;  // entries with a path_confirmed handler
+
   bool firewall(uint32_t id, const Address& from) {
     auto it = entries.find(id);
     if (it == entries.end() || it->second.released || !it->second.firewall) return false;
@@ -167,9 +171,8 @@ struct UdxSocket::Impl {
   }
 
   void process(hypercore::ByteSpan datagram, const Address& from) {
-    auto fw = [this](uint32_t id, const Address& a) { return firewall(id, a); };
     processing = true;
-    const auto routed = mux.receive(datagram, from, now(), fw);
+    const auto routed = mux.receive(datagram, from, now(), firewall_hook);
     processing = false;
     switch (routed) {
       case Multiplexer::Routed::stream:
@@ -228,11 +231,15 @@ struct UdxSocket::Impl {
   }
 
   void confirm_paths() {
+    if (paths_watched == 0) return;
     std::vector<std::function<void()>> calls;
     for (auto& [id, e] : entries) {
       if (e.released || !e.path_confirmed) continue;
       Stream* s = mux.find(id);
-      if (s != nullptr && s->path_confirmed()) calls.push_back(std::exchange(e.path_confirmed, nullptr));
+      if (s != nullptr && s->path_confirmed()) {
+        calls.push_back(std::exchange(e.path_confirmed, nullptr));
+        paths_watched--;
+      }
     }
     for (auto& fn : calls) {
       if (closed) return;
@@ -430,6 +437,9 @@ void UdxSocket::release(uint32_t local_id) {
   if (it == impl_->entries.end() || it->second.released) return;
   it->second.released = true;
   it->second.wake = nullptr;
+  if (it->second.path_confirmed) impl_->paths_watched--;
+  it->second.path_confirmed = nullptr;
+  it->second.firewall = nullptr;
   it->second.destroy_at = impl_->now() + impl_->options.release_grace;
   impl_->flush();
 }
@@ -512,7 +522,10 @@ void UdxSocket::set_firewall(uint32_t local_id, Firewall firewall) {
 
 void UdxSocket::on_path_confirmed(uint32_t local_id, std::function<void()> confirmed) {
   auto it = impl_->entries.find(local_id);
-  if (it != impl_->entries.end() && !it->second.released) it->second.path_confirmed = std::move(confirmed);
+  if (it == impl_->entries.end() || it->second.released) return;
+  auto& slot = it->second.path_confirmed;
+  impl_->paths_watched += (confirmed ? 1 : 0) - (slot ? 1 : 0);
+  slot = std::move(confirmed);
 }
 
 void UdxSocket::inject(const Address& from, hypercore::ByteSpan datagram) {
