@@ -34,23 +34,32 @@ BlockStore::~BlockStore() {
   }
 }
 
-Result<NodeBlock> BlockStore::decode(uint64_t seq) {
+Result<const NodeBlock*> BlockStore::decode(uint64_t seq) {
   if (seq == 0) return hypercore::fail(hypercore::errc::corrupt, "block 0 is the header, not a node");
-  HC_TRY(bytes, core_->get(seq));
-  auto decoded = decode_node(bytes);
+  HC_CHECK(core_->get_into(seq, read_buffer_));
+  auto decoded = decode_node_into(read_buffer_, node_scratch_);
   if (!decoded) return hypercore::fail(decoded.error().code, "block " + std::to_string(seq) + ": " + decoded.error().message);
-  return decoded;
+  return &node_scratch_;
+}
+
+Result<EntryView> BlockStore::read_entry(uint64_t seq, Bytes& buffer) {
+  if (seq == 0) return hypercore::fail(hypercore::errc::corrupt, "block 0 is the header, not a node");
+  HC_CHECK(core_->get_into(seq, buffer));
+  auto e = decode_entry(buffer, seq);
+  if (!e) return hypercore::fail(e.error().code, "block " + std::to_string(seq) + ": " + e.error().message);
+  return e;
 }
 
 Result<EntryRef> BlockStore::load_entry(uint64_t seq) {
-  HC_TRY(block, decode(seq));
-  EntryRef e = CachedEntry::make(seq, block);
+  HC_TRY(view, read_entry(seq, read_buffer_));
+  EntryRef e = CachedEntry::make(seq, view.key, view.value, view.deletion);
   insert(e.get());
   return e;
 }
 
 Result<NodeRef> BlockStore::load_tree_node(uint64_t seq, uint64_t offset) {
-  HC_TRY(block, decode(seq));
+  HC_TRY(decoded, decode(seq));
+  const NodeBlock& block = *decoded;
   if (offset >= block.levels.size()) {
     return hypercore::fail(hypercore::errc::corrupt, "block " + std::to_string(seq) + " has no tree node at level " +
                                                          std::to_string(offset) + " (it has " +
@@ -92,22 +101,34 @@ NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level,
   }
   // A missing entry is read but not cached: its bytes live on inline in the node, and
   // caching it too would double what a scan's leaves cost (a full scan of a database a bit
-  // larger than the cache then evicts everything before its next pass can use it).
+  // larger than the cache then evicts everything before its next pass can use it). It is
+  // read into a buffer of its own, so the views stay valid until the node is made.
   std::vector<EntryRef> holds;
+  missing_.clear();
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (!wanted(i)) continue;
-    EntryRef e;
     if (const CacheItem* item = find(seqs[i], kEntryLevel)) {
-      e = EntryRef(static_cast<const CachedEntry*>(item));
+      EntryRef e(static_cast<const CachedEntry*>(item));
+      keys[i] = CachedNode::bytes_of(*e);
+      holds.push_back(std::move(e));
     } else {
-      auto block = decode(seqs[i]);
-      if (!block) continue;
-      e = CachedEntry::make(seqs[i], *block);
+      missing_.push_back(seqs[i]);
     }
-    keys[i] = CachedNode::bytes_of(*e);
-    holds.push_back(std::move(e));
   }
-  return CachedNode::make(seq, offset, level, own_key, own, keys);
+  // The blocks lie apart in the log: their memory latencies overlap instead of adding up.
+  if (missing_.size() > 1) core_->prefetch(missing_);
+  size_t buffers = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (!wanted(i)) continue;
+    if (entry_buffers_.size() <= buffers) entry_buffers_.emplace_back();
+    auto view = read_entry(seqs[i], entry_buffers_[buffers++]);
+    if (!view) continue;
+    keys[i] = {true, view->key, view->value.has_value(), true, view->value ? *view->value : ByteSpan()};
+  }
+  NodeRef node = CachedNode::make(seq, offset, level, own_key, own, keys);
+  // Only a hostile block has more keys than a node holds: its buffers are not kept.
+  if (entry_buffers_.size() > kKeptBuffers) entry_buffers_.resize(kKeptBuffers);
+  return node;
 }
 
 void BlockStore::remember(const NodeRef& node) {

@@ -97,20 +97,6 @@ Result<void> read_packed(ByteSpan bytes, std::vector<uint64_t>& out, const char*
   return {};
 }
 
-Result<Level> decode_level(ByteSpan bytes) {
-  Level level;
-  Reader r(bytes, "hyperbee level");
-  while (!r.done()) {
-    HC_TRY(f, r.field());
-    if (f.wire != 2) continue;  // the reference only understands the packed form
-    if (f.number == 1) HC_CHECK(read_packed(f.bytes, level.keys));
-    if (f.number == 2) HC_CHECK(read_packed(f.bytes, level.children));
-  }
-  if (level.keys.size() > kMaxKeysPerLevel) return r.bad("too many keys in a level");
-  if (level.children.size() % 2 != 0) return r.bad("odd number of child pointer values");
-  return level;
-}
-
 }  // namespace
 
 Bytes encode_header(const Header& header) {
@@ -232,32 +218,125 @@ Bytes encode_node(const NodeBlock& node) {
 
 Result<NodeBlock> decode_node(ByteSpan block) {
   NodeBlock node;
+  HC_CHECK(decode_node_into(block, node));
+  return node;
+}
+
+namespace {
+
+// One level, decoded into `level`, whose vectors keep their capacity.
+Result<void> decode_level_into(ByteSpan bytes, Level& level) {
+  level.keys.clear();
+  level.children.clear();
+  Reader r(bytes, "hyperbee level");
+  while (!r.done()) {
+    HC_TRY(f, r.field());
+    if (f.wire != 2) continue;  // the reference only understands the packed form
+    if (f.number == 1) HC_CHECK(read_packed(f.bytes, level.keys));
+    if (f.number == 2) HC_CHECK(read_packed(f.bytes, level.children));
+  }
+  if (level.keys.size() > kMaxKeysPerLevel) return r.bad("too many keys in a level");
+  if (level.children.size() % 2 != 0) return r.bad("odd number of child pointer values");
+  return {};
+}
+
+// Counts a packed list's varints (checking each, as read_packed), and whether `seq` is one.
+Result<size_t> count_packed(ByteSpan bytes, uint64_t seq, bool& found) {
+  Reader r(bytes, "hyperbee level");
+  size_t n = 0;
+  while (!r.done()) {
+    if (n >= 2 * kMaxKeysPerLevel) return r.bad("too many packed values");
+    HC_TRY(v, r.varint());
+    if (v == seq) found = true;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<void> decode_node_into(ByteSpan block, NodeBlock& node) {
   bool has_index = false, has_key = false;
+  size_t levels = 0;
+  node.value.reset();
   Reader r(block, "hyperbee node");
   while (!r.done()) {
     HC_TRY(f, r.field());
     if (f.wire != 2) continue;
     if (f.number == 1) {
       has_index = true;
-      node.levels.clear();  // a repeated scalar field: the last occurrence wins
+      levels = 0;  // a repeated scalar field: the last occurrence wins
       Reader ir(f.bytes, "hyperbee index");
       while (!ir.done()) {
         HC_TRY(lf, ir.field());
         if (lf.wire != 2 || lf.number != 1) continue;
-        if (node.levels.size() >= kMaxLevelsPerBlock) return ir.bad("too many levels");
-        HC_TRY(level, decode_level(lf.bytes));
-        node.levels.push_back(std::move(level));
+        if (levels >= kMaxLevelsPerBlock) return ir.bad("too many levels");
+        if (node.levels.size() <= levels) node.levels.emplace_back();
+        HC_CHECK(decode_level_into(lf.bytes, node.levels[levels]));
+        ++levels;
       }
     } else if (f.number == 2) {
       has_key = true;
       node.key.assign(f.bytes.begin(), f.bytes.end());
     } else if (f.number == 3) {
-      node.value = Bytes(f.bytes.begin(), f.bytes.end());
+      if (!node.value) node.value.emplace();
+      node.value->assign(f.bytes.begin(), f.bytes.end());
     }
   }
   if (!has_index) return r.bad("no index field");
   if (!has_key) return r.bad("no key field");
-  return node;
+  node.levels.resize(levels);
+  return {};
+}
+
+Result<EntryView> decode_entry(ByteSpan block, uint64_t seq) {
+  EntryView e;
+  bool has_index = false, has_key = false, own_key_listed = false;
+  Reader r(block, "hyperbee node");
+  while (!r.done()) {
+    HC_TRY(f, r.field());
+    if (f.wire != 2) continue;
+    if (f.number == 1) {
+      has_index = true;
+      own_key_listed = false;  // the last index field wins, as in decode_node
+      size_t levels = 0;
+      Reader ir(f.bytes, "hyperbee index");
+      while (!ir.done()) {
+        HC_TRY(lf, ir.field());
+        if (lf.wire != 2 || lf.number != 1) continue;
+        if (levels++ >= kMaxLevelsPerBlock) return ir.bad("too many levels");
+        // The same checks as decode_level_into, so a block fails here when it fails there.
+        size_t keys = 0, children = 0;
+        bool unused = false;
+        Reader lr(lf.bytes, "hyperbee level");
+        while (!lr.done()) {
+          HC_TRY(pf, lr.field());
+          if (pf.wire != 2) continue;
+          if (pf.number == 1) {
+            HC_TRY(n, count_packed(pf.bytes, seq, own_key_listed));
+            keys += n;
+            if (keys > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
+          }
+          if (pf.number == 2) {
+            HC_TRY(n, count_packed(pf.bytes, seq, unused));
+            children += n;
+            if (children > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
+          }
+        }
+        if (keys > kMaxKeysPerLevel) return lr.bad("too many keys in a level");
+        if (children % 2 != 0) return lr.bad("odd number of child pointer values");
+      }
+    } else if (f.number == 2) {
+      has_key = true;
+      e.key = f.bytes;
+    } else if (f.number == 3) {
+      e.value = f.bytes;
+    }
+  }
+  if (!has_index) return r.bad("no index field");
+  if (!has_key) return r.bad("no key field");
+  e.deletion = !e.value && !own_key_listed;
+  return e;
 }
 
 // ---------------------------------------------------------------- the extension

@@ -52,6 +52,19 @@ Result<Header> decode_header(ByteSpan block);
 
 Bytes encode_node(const NodeBlock& node);
 Result<NodeBlock> decode_node(ByteSpan block);
+// decode_node into `node`, whose vectors keep their capacity (a reader decoding block after
+// block allocates nothing once they are large enough). On failure `node` is unspecified.
+Result<void> decode_node_into(ByteSpan block, NodeBlock& node);
+
+// What a reader of block `seq` needs of it as an entry, as views into `block`: its key, its
+// value and whether it is a delete (spec §2.4: no value, and `seq` is in none of its levels).
+// Checks the block exactly as decode_node does (same errors), without allocating.
+struct EntryView {
+  ByteSpan key;
+  std::optional<ByteSpan> value;
+  bool deletion = false;
+};
+Result<EntryView> decode_entry(ByteSpan block, uint64_t seq);
 
 // The payload of the `hyperbee` replication extension (hyperbee.md §11): a reader asks
 // its peers to push the blocks a get or a range scan will read; they answer with cache

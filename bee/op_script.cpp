@@ -232,14 +232,24 @@ Result<ScriptOp> parse_script_op(std::string_view line, Encoding key_encoding, E
   return parse_object(object, key_encoding, value_encoding, "op", false);
 }
 
-Result<uint64_t> apply_script_op(Db& root, const ScriptOp& op) {
-  uint64_t before = root.bee().core().length();
+Db script_target(const Db& root, const ScriptOp& op) {
   Db target = root;
   for (const auto& name : op.sub) {
     std::optional<ByteSpan> sep;
     if (op.sep) sep = ByteSpan(*op.sep);
     target = target.sub(ByteSpan(name), sep);
   }
+  return target;
+}
+
+Result<void> add_script_op(DbBatch& batch, const ScriptOp& op) {
+  if (op.kind == ScriptOp::Kind::batch) return fail(errc::invalid_argument, "a batch op cannot join another batch");
+  return apply_write(batch, op);
+}
+
+Result<uint64_t> apply_script_op(Db& root, const ScriptOp& op) {
+  uint64_t before = root.bee().core().length();
+  Db target = script_target(root, op);
   if (op.kind == ScriptOp::Kind::batch) {
     HC_TRY(batch, target.batch());
     for (const auto& inner : op.ops) HC_CHECK(apply_write(batch, inner));

@@ -40,6 +40,10 @@ Result<ScriptOp> parse_script_op(std::string_view line, Encoding key_encoding, E
 // Runs one op on `root` (through root.sub(...) if it names subs). Returns how many blocks
 // the op appended.
 Result<uint64_t> apply_script_op(Db& root, const ScriptOp& op);
+// The sub-database of `root` a (put or del) op names.
+Db script_target(const Db& root, const ScriptOp& op);
+// Adds a put or del op to a batch of its script_target (errc::invalid_argument for a batch op).
+Result<void> add_script_op(DbBatch& batch, const ScriptOp& op);
 
 // The JSON form of a key/value (as in a script) to its natural form: hex-decoded for binary,
 // the string for utf-8, the canonical text for json. `json_text` is the value's JSON text.

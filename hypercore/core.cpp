@@ -294,6 +294,12 @@ Result<void> Core::close() {
 }
 
 Result<Bytes> Core::get(uint64_t index) const {
+  Bytes out;
+  HC_CHECK(get_into(index, out));
+  return out;
+}
+
+Result<void> Core::get_into(uint64_t index, Bytes& out) const {
   const Impl& s = *impl_;
   if (s.closed) return fail(errc::closed, "core is closed");
   if (index >= s.head.length) {
@@ -314,13 +320,30 @@ Result<Bytes> Core::get(uint64_t index) const {
     return fail(errc::corrupt, s.where() + "/index: entry of block " + std::to_string(index) + " at offset " +
                                    std::to_string(index * kIndexEntryBytes) + " is missing or out of bounds");
   }
-  Bytes out(e.size);
+  out.resize(e.size);
   HC_TRY(got, s.log_file->read(e.offset, out));
   if (got != e.size || format::block_checksum(index, e.offset, out) != e.crc) {
     return fail(errc::corrupt, s.where() + "/log: block " + std::to_string(index) + " at offset " +
                                    std::to_string(e.offset) + " fails its checksum");
   }
-  return out;
+  return {};
+}
+
+void Core::prefetch(std::span<const uint64_t> indices) const {
+  const Impl& s = *impl_;
+  if (s.closed || !s.log_file->reads_from_memory()) return;
+  // Two passes: every index entry first, then (once they arrive) every block they locate.
+  for (uint64_t i : indices) {
+    if (i < s.head.length) s.index_file->prefetch(i * kIndexEntryBytes, kIndexEntryBytes);
+  }
+  for (uint64_t i : indices) {
+    if (i >= s.head.length || !s.bitfield.get(i)) continue;
+    uint8_t raw[kIndexEntryBytes];
+    auto n = s.index_cache->read(i * kIndexEntryBytes, raw);
+    if (!n || *n < kIndexEntryBytes) continue;
+    IndexEntry e = format::decode_index_entry(raw);
+    if (e.offset != 0 && e.offset + e.size <= s.log_end) s.log_file->prefetch(e.offset, e.size);
+  }
 }
 
 bool Core::has(uint64_t index) const { return index < impl_->head.length && impl_->bitfield.get(index); }

@@ -126,6 +126,12 @@ class Core {
   // The block's bytes; errc::block_not_available if not held, errc::out_of_range if
   // index >= length.
   Result<Bytes> get(uint64_t index) const;
+  // get() into `out`, whose capacity is reused: a reader of many blocks allocates once.
+  Result<void> get_into(uint64_t index, Bytes& out) const;
+  // A hint that these blocks will be read soon (a tree node's keys, a scan's next node):
+  // where the storage maps its files, their bytes start loading at once, so the reads that
+  // follow wait for memory once instead of once per block. Skips what it cannot find.
+  void prefetch(std::span<const uint64_t> indices) const;
   bool has(uint64_t index) const;
   // The block containing byte offset `bytes`, and the offset inside it.
   Result<std::pair<uint64_t, uint64_t>> seek(uint64_t bytes) const;

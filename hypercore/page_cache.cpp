@@ -26,7 +26,7 @@ Result<PageCache::Page*> PageCache::page(uint64_t number) {
 }
 
 Result<size_t> PageCache::read(uint64_t offset, std::span<uint8_t> out) {
-  if (capacity_pages_ == 0) {
+  if (capacity_pages_ == 0 || file_->reads_from_memory()) {
     HC_TRY(n, file_->read(offset, out));
     std::fill(out.begin() + static_cast<ptrdiff_t>(n), out.end(), 0);
     return n;

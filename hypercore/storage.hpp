@@ -33,6 +33,13 @@ class File {
   virtual Result<void> sync() = 0;
   // Name within its storage, for error messages.
   virtual const std::string& name() const = 0;
+  // True when reads are copies from memory rather than system calls (a mapped file), so
+  // caching pages of it in the process would only cost memory.
+  virtual bool reads_from_memory() const { return false; }
+  // A hint that bytes [offset, offset + size) will be read soon: a mapped file starts
+  // loading them into the processor's cache, so several reads' memory latencies overlap.
+  // Never fails, never blocks; does nothing by default.
+  virtual void prefetch(uint64_t offset, size_t size) { (void)offset, (void)size; }
 };
 
 // Who may hold a lock together: one exclusive holder (a writer), or any number of shared
@@ -67,6 +74,11 @@ struct DirectoryStorageOptions {
   size_t max_open_files = 64;
   // Create the root folder if it is missing; otherwise fail with errc::not_found.
   bool create_if_missing = true;
+  // Read files through read-only shared memory mappings (a copy from the kernel's page
+  // cache, no system call), falling back to pread() where a file cannot be mapped. A file
+  // truncated by another program under a reader gives errc::corrupt, never a crash (the
+  // library then handles SIGBUS, passing on faults that are not its own). Off: pread only.
+  bool map_reads = true;
 };
 
 // Files under `root`; a missing root is created, or fails with not_found when

@@ -12,6 +12,7 @@
 #include <list>
 #include <mutex>
 
+#include "hypercore/internal/mapped_file.hpp"
 #include "hypercore/storage.hpp"
 
 namespace hypercore {
@@ -92,14 +93,23 @@ class FdCache {
 
 class DirectoryFile final : public File {
  public:
-  DirectoryFile(std::shared_ptr<FdCache> cache, std::string path, std::string name)
+  DirectoryFile(std::shared_ptr<FdCache> cache, std::string path, std::string name, bool map_reads)
       : cache_(std::move(cache)), name_(std::move(name)) {
+    if (map_reads) map_ = std::make_unique<internal::MappedFile>(path);
     entry_.path = std::move(path);
   }
   ~DirectoryFile() override { cache_->forget(entry_); }
 
   Result<size_t> read(uint64_t offset, std::span<uint8_t> out) override {
     HC_TRY(fd, cache_->acquire(entry_));
+    if (map_) {
+      auto mapped = map_->read(fd, offset, out);
+      if (!mapped || *mapped) {
+        cache_->release(entry_);
+        if (!mapped) return std::unexpected(mapped.error());
+        return out.size();
+      }
+    }
     size_t done = 0;
     while (done < out.size()) {
       ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
@@ -130,6 +140,7 @@ class DirectoryFile final : public File {
       done += static_cast<size_t>(n);
     }
     cache_->release(entry_);
+    if (map_) map_->wrote(offset + data.size());
     return {};
   }
 
@@ -144,6 +155,8 @@ class DirectoryFile final : public File {
 
   Result<void> truncate(uint64_t size) override {
     HC_TRY(fd, cache_->acquire(entry_));
+    // Before the file shrinks, so no read of the mapping goes past its new end.
+    if (map_) map_->truncated(size);
     int rc = ::ftruncate(fd, static_cast<off_t>(size));
     cache_->release(entry_);
     if (rc != 0) return os_error("truncate", entry_.path);
@@ -159,17 +172,24 @@ class DirectoryFile final : public File {
   }
 
   const std::string& name() const override { return name_; }
+  bool reads_from_memory() const override { return map_ != nullptr; }
+  void prefetch(uint64_t offset, size_t size) override {
+    if (map_) map_->prefetch(offset, size);
+  }
 
  private:
   std::shared_ptr<FdCache> cache_;
   FdEntry entry_;
   std::string name_;
+  std::unique_ptr<internal::MappedFile> map_;  // null: every read is a pread
 };
 
 class DirectoryStorage final : public Storage {
  public:
   DirectoryStorage(std::string root, DirectoryStorageOptions options)
-      : root_(std::move(root)), cache_(std::make_shared<FdCache>(options.max_open_files)) {}
+      : root_(std::move(root)),
+        cache_(std::make_shared<FdCache>(options.max_open_files)),
+        map_reads_(options.map_reads) {}
 
   Result<std::shared_ptr<File>> open(const std::string& name, bool create) override {
     std::string path = path_of(name);
@@ -183,7 +203,7 @@ class DirectoryStorage final : public Storage {
     } else if (::access(path.c_str(), F_OK) != 0) {
       return fail(errc::not_found, "no file " + path);
     }
-    return std::make_shared<DirectoryFile>(cache_, path, name);
+    return std::make_shared<DirectoryFile>(cache_, path, name, map_reads_);
   }
 
   Result<bool> exists(const std::string& name) override { return ::access(path_of(name).c_str(), F_OK) == 0; }
@@ -240,6 +260,7 @@ class DirectoryStorage final : public Storage {
 
   std::string root_;
   std::shared_ptr<FdCache> cache_;
+  bool map_reads_;
 };
 
 }  // namespace

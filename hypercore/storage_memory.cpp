@@ -104,6 +104,7 @@ class MemoryFile final : public File {
   }
   Result<void> sync() override { return {}; }
   const std::string& name() const override { return name_; }
+  bool reads_from_memory() const override { return true; }
 
  private:
   std::shared_ptr<MemoryFiles> all_;

@@ -5,6 +5,7 @@
 #include "bee/cli/db_bulk.hpp"
 #include "bee/cli/db_store.hpp"
 #include "bee/cli/json_out.hpp"
+#include "bee/cli/line_input.hpp"
 #include "bee/cli/progress.hpp"
 #include "bee/op_script.hpp"
 
@@ -32,23 +33,6 @@ std::expected<Metadata, std::string> parse_metadata(const std::string& json) {
 
 namespace {
 
-// Lines of a text, without blank lines and '#' comments, with their 1-based numbers.
-std::vector<std::pair<size_t, std::string_view>> content_lines(std::string_view text) {
-  std::vector<std::pair<size_t, std::string_view>> out;
-  size_t number = 0;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    number++;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    size_t start = line.find_first_not_of(" \t");
-    if (start == std::string_view::npos || line[start] == '#') continue;
-    out.emplace_back(number, line.substr(start));
-  }
-  return out;
-}
-
 void print_state(const Store& store, bool json, uint64_t ops) {
   const auto& core = *store.core;
   if (!json) {
@@ -69,6 +53,9 @@ void print_state(const Store& store, bool json, uint64_t ops) {
 
 // ---------------------------------------------------------------- batch
 
+// A group's nodes are held until it is flushed: this bounds what one append holds.
+constexpr uint64_t kMaxGroup = 100000;
+
 int run_batch(const Invocation& inv) {
   const std::string& dir = inv.args.positional()[0];
   auto seed = seed_option(inv.args);
@@ -83,15 +70,27 @@ int run_batch(const Invocation& inv) {
     metadata = std::move(*parsed);
   }
 
-  // Every line is parsed before anything is written.
-  auto text = read_stdin();
-  if (!text) return report_error(inv, text.error());
-  std::vector<ScriptOp> ops;
-  for (auto [number, line] : content_lines(*text)) {
-    auto op = parse_script_op(line, options->key_encoding, options->value_encoding);
-    if (!op) return report_error(inv, op.error(), "stdin line " + std::to_string(number));
-    ops.push_back(std::move(*op));
+  size_t group = 1;
+  if (auto text = inv.args.value("group")) {
+    auto n = parse_uint(*text);
+    if (!n || *n == 0 || *n > kMaxGroup) {
+      return usage_error(inv, "--group takes a number of ops from 1 to " + std::to_string(kMaxGroup) + ", got '" + *text + "'");
+    }
+    group = size_t(*n);
   }
+
+  // Every line is checked before anything is written: a first pass parses and counts them,
+  // the second parses them again and applies them, so memory holds one line at a time.
+  TwoPassLines input;
+  size_t bad_line = 0;
+  uint64_t op_count = 0;
+  auto checked = input.first_pass([&](size_t number, std::string_view line) -> Result<void> {
+    bad_line = number;
+    HC_CHECK(parse_script_op(line, options->key_encoding, options->value_encoding));
+    ++op_count;
+    return {};
+  });
+  if (!checked) return report_error(inv, checked.error(), "stdin line " + std::to_string(bad_line));
 
   // A missing store is created (with --seed's key pair, as `node vectors.js bee` does).
   auto store = open_store(dir, *seed);
@@ -110,16 +109,47 @@ int run_batch(const Invocation& inv) {
     if (options->sep) sep = ByteSpan(*options->sep);
     root = root.sub(std::string_view(name), sep);
   }
-  Progress progress("bee batch", ops.size());
-  for (size_t i = 0; i < ops.size(); i++) {
-    if (auto applied = apply_script_op(root, ops[i]); !applied) {
-      return report_error(inv, applied.error(), "op " + std::to_string(i + 1));
+  Progress progress("bee batch", op_count);
+  // --group: consecutive put/del ops on the same sub-database share one bee batch (one
+  // append, one signature) of at most `group` ops.
+  std::optional<DbBatch> open;
+  const ScriptOp* open_target = nullptr;  // the first op of the open batch, for its sub
+  ScriptOp first_of_group;
+  size_t in_group = 0;
+  auto flush_group = [&]() -> Result<void> {
+    if (!open) return {};
+    auto flushed = open->flush();
+    open.reset();
+    in_group = 0;
+    return flushed;
+  };
+  uint64_t applied = 0;
+  size_t failed_op = 0;
+  auto apply = input.second_pass([&](size_t, std::string_view line) -> Result<void> {
+    failed_op = size_t(applied + 1);
+    HC_TRY(op, parse_script_op(line, options->key_encoding, options->value_encoding));
+    if (group == 1 || op.kind == ScriptOp::Kind::batch) {
+      HC_CHECK(flush_group());
+      HC_CHECK(apply_script_op(root, op));
+    } else {
+      if (open && (in_group == group || op.sub != open_target->sub || op.sep != open_target->sep)) HC_CHECK(flush_group());
+      if (!open) {
+        HC_TRY(batch, script_target(root, op).batch());
+        open.emplace(std::move(batch));
+        first_of_group = op;
+        open_target = &first_of_group;
+      }
+      HC_CHECK(add_script_op(*open, op));
+      ++in_group;
     }
-    progress.update(i + 1);
-  }
+    progress.update(++applied);
+    return {};
+  });
+  if (apply) apply = flush_group();
+  if (!apply) return report_error(inv, apply.error(), "op " + std::to_string(failed_op));
   progress.finish();
   if (auto flushed = store->core->flush(); !flushed) return report_error(inv, flushed.error());
-  print_state(*store, options->json, ops.size());
+  print_state(*store, options->json, op_count);
   if (auto closed = store->close(); !closed) return report_error(inv, closed.error());
   return kExitOk;
 }
@@ -157,33 +187,49 @@ int run_import(const Invocation& inv) {
   if (!seed->has_value()) {
     return usage_error(inv, "--seed is required: the blocks are signed again with the key pair of that seed");
   }
-  auto text = read_stdin();
-  if (!text) return report_error(inv, text.error());
-  std::vector<Bytes> blocks;
-  for (auto [number, line] : content_lines(*text)) {
+  // Check the blocks are a database before creating anything: a first pass over stdin
+  // decodes every block, the second appends them (memory holds one batch of blocks).
+  TwoPassLines input;
+  uint64_t count = 0;
+  auto checked = input.first_pass([&](size_t number, std::string_view line) -> Result<void> {
     auto block = hypercore::from_hex(line);
-    if (!block) return report_error(inv, {errc::invalid_argument, "stdin line " + std::to_string(number) + ": not hex"});
-    blocks.push_back(std::move(*block));
-  }
-  // Check the blocks are a database before creating anything.
-  if (blocks.empty()) return report_error(inv, {errc::invalid_argument, "no blocks on stdin"});
-  if (auto header = decode_header(blocks[0]); !header || header->protocol != "hyperbee") {
-    return report_error(inv, {errc::corrupt, "block 0 is not a hyperbee header"});
-  }
-  for (size_t i = 1; i < blocks.size(); i++) {
-    if (auto node = decode_node(blocks[i]); !node) return report_error(inv, node.error(), "block " + std::to_string(i));
-  }
+    if (!block) return hypercore::fail(errc::invalid_argument, "stdin line " + std::to_string(number) + ": not hex");
+    if (count == 0) {
+      if (auto header = decode_header(*block); !header || header->protocol != "hyperbee") {
+        return hypercore::fail(errc::corrupt, "block 0 is not a hyperbee header");
+      }
+    } else if (auto node = decode_node(*block); !node) {
+      return hypercore::fail(node.error().code, "block " + std::to_string(count) + ": " + node.error().message);
+    }
+    ++count;
+    return {};
+  });
+  if (!checked) return report_error(inv, checked.error());
+  if (count == 0) return report_error(inv, {errc::invalid_argument, "no blocks on stdin"});
 
   auto store = create_store(inv.args.positional()[0], **seed);
   if (!store) return report_error(inv, store.error());
-  Progress progress("bee import", blocks.size());
+  Progress progress("bee import", count);
   constexpr size_t kBatchBlocks = 1000;  // one signature per batch, bounded memory per append
-  for (size_t i = 0; i < blocks.size(); i += kBatchBlocks) {
-    std::vector<ByteSpan> batch;
-    for (size_t j = i; j < std::min(blocks.size(), i + kBatchBlocks); j++) batch.emplace_back(blocks[j]);
-    if (auto appended = store->core->append(batch); !appended) return report_error(inv, appended.error());
-    progress.update(i + batch.size());
-  }
+  std::vector<Bytes> batch;
+  uint64_t appended = 0;
+  auto append = [&]() -> Result<void> {
+    std::vector<ByteSpan> spans(batch.begin(), batch.end());
+    HC_CHECK(store->core->append(spans));
+    appended += batch.size();
+    batch.clear();
+    progress.update(appended);
+    return {};
+  };
+  auto copied = input.second_pass([&](size_t number, std::string_view line) -> Result<void> {
+    auto block = hypercore::from_hex(line);
+    if (!block) return hypercore::fail(errc::invalid_argument, "stdin line " + std::to_string(number) + ": not hex");
+    batch.push_back(std::move(*block));
+    if (batch.size() == kBatchBlocks) HC_CHECK(append());
+    return {};
+  });
+  if (copied && !batch.empty()) copied = append();
+  if (!copied) return report_error(inv, copied.error());
   progress.finish();
   // Re-hash everything and check the signature, then that the tree reads.
   if (auto verified = store->core->verify(); !verified) return report_error(inv, verified.error());
@@ -215,6 +261,7 @@ constexpr OptionSpec kBatchOptions[] = {
     {"encoding", "ENC", "both encodings at once"},
     {"sub", "NAME", "apply every op inside the sub-database NAME (repeatable)"},
     {"sep", "HEX", "separator after each --sub name (default 00)"},
+    {"group", "N", "bulk load: up to N consecutive put/del ops per append (same content, other blocks)"},
     {"json", "", "print {key, length, version, ops, byteLength, treeHash, signature}"},
 };
 constexpr OptionSpec kBlocksOptions[] = {{"json", "", "(accepted for symmetry; the output is hex lines)"}};

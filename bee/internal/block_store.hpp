@@ -89,7 +89,10 @@ class BlockStore {
 
   Result<EntryRef> load_entry(uint64_t seq);
   Result<NodeRef> load_tree_node(uint64_t seq, uint64_t offset);
-  Result<NodeBlock> decode(uint64_t seq);
+  // Block `seq` decoded into node_scratch_ (valid until the next decode).
+  Result<const NodeBlock*> decode(uint64_t seq);
+  // Block `seq`'s entry, as views into `buffer`.
+  Result<EntryView> read_entry(uint64_t seq, Bytes& buffer);
   void insert(const CacheItem* item);
   void make_room(size_t charge);
   void erase_slot(size_t slot);
@@ -106,6 +109,12 @@ class BlockStore {
   std::vector<const CacheItem*> slots_;  // the CLOCK ring; null: free
   std::vector<uint32_t> free_;
   std::vector<IndexSlot> index_;
+  // Reused by every read, so a miss allocates only what the cache keeps.
+  static constexpr size_t kKeptBuffers = 16;
+  Bytes read_buffer_;
+  NodeBlock node_scratch_;
+  std::vector<Bytes> entry_buffers_;  // one per key of the node being made
+  std::vector<uint64_t> missing_;  // the seqs of those keys
   // The core's listener for truncations and the token it reaches the store through; last,
   // so they go before the rest of the store.
   std::shared_ptr<BlockStore*> alive_;

@@ -5,6 +5,7 @@
 //
 //   bee_db_bench [--quick] [--report docs/benchmarks.md] [--assets docs/benchmarks]
 //                [--work DIR] [--engines a,b,..] [--workloads a,b,..] [--runs N]
+//                [--sizes KEYSxVALUE,..]   (e.g. 1000000x100,100000x1024; default: every size)
 //   bee_db_bench --render [--report ..] [--assets ..]   (rewrite the report from results.csv)
 //   bee_db_bench --child --engine E --workload W --dir D --keys N --value-size V --ops K --run R
 #include <unistd.h>
@@ -38,7 +39,7 @@ struct Options {
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr,
                "bee_db_bench: %s\nusage: bee_db_bench [--quick] [--report FILE.md] [--assets DIR] [--work DIR]\n"
-               "                    [--engines a,b] [--workloads a,b] [--runs N]\n",
+               "                    [--engines a,b] [--workloads a,b] [--runs N] [--sizes KEYSxVALUE,..]\n",
                why.c_str());
   std::exit(64);
 }
@@ -266,6 +267,24 @@ int driver_main(const Options& o, int argc, char** argv) {
     }
     ctx.node_disk_cap = 100000;
     ctx.node_mem_cap = 10000;
+  }
+  if (o.values.count("sizes")) {
+    // Only the named sizes, each one of the defaults or a new one (a quick run has its own).
+    std::vector<Sizes> picked;
+    for (const std::string& spec : split(o.get("sizes"))) {
+      size_t x = spec.find('x');
+      Sizes s;
+      try {
+        if (x == std::string::npos) throw std::invalid_argument("no x");
+        s.keys = std::stoull(spec.substr(0, x));
+        s.value_size = std::stoull(spec.substr(x + 1));
+      } catch (const std::exception&) {
+        usage("--sizes takes KEYSxVALUE_BYTES items, like 1000000x100; got " + spec);
+      }
+      if (s.keys == 0 || s.value_size == 0) usage("--sizes: keys and value bytes must be positive in " + spec);
+      picked.push_back(s);
+    }
+    ctx.configs = picked;
   }
   if (o.values.count("runs")) {
     for (Sizes& s : ctx.configs) s.runs = std::stoi(o.get("runs"));
