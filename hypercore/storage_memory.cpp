@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "hypercore/internal/lock_table.hpp"
 #include "hypercore/storage.hpp"
@@ -13,32 +14,24 @@ namespace hypercore {
 
 namespace {
 
-constexpr uint64_t kChunk = 1 << 20;
+// One page: a sparse replica that writes a few entries far apart (a remote get in a large
+// core touches the index and tree files at random offsets) allocates and faults in a page
+// per entry, not a large chunk, and no table sized by the file's length.
+constexpr uint64_t kChunk = 512;
 
-// Chunks come from calloc: a chunk this large is fresh zeroed pages from the kernel, so
-// unlike new[]() there is no memset of a whole MiB before the first write fills it.
-struct FreeChunk {
-  void operator()(uint8_t* p) const { std::free(p); }
-};
-using Chunk = std::unique_ptr<uint8_t[], FreeChunk>;
-
-Chunk zeroed_chunk() {
-  auto* p = static_cast<uint8_t*>(std::calloc(kChunk, 1));
-  if (!p) throw std::bad_alloc();  // as new[] would
-  return Chunk(p);
-}
+using Chunk = std::unique_ptr<uint8_t[]>;
 
 struct MemoryData {
-  std::vector<Chunk> chunks;  // null = never written (reads as zeros)
+  std::unordered_map<uint64_t, Chunk> chunks;  // by chunk number; absent = reads as zeros
   uint64_t size = 0;
 
   void write(uint64_t offset, ByteSpan data) {
     uint64_t end = offset + data.size();
-    if (chunks.size() < (end + kChunk - 1) / kChunk) chunks.resize((end + kChunk - 1) / kChunk);
     for (uint64_t pos = offset; pos < end;) {
       uint64_t c = pos / kChunk, at = pos % kChunk, n = std::min(kChunk - at, end - pos);
-      if (!chunks[c]) chunks[c] = zeroed_chunk();
-      std::copy_n(data.data() + (pos - offset), n, chunks[c].get() + at);
+      Chunk& chunk = chunks[c];
+      if (!chunk) chunk = std::make_unique<uint8_t[]>(kChunk);  // zeroed
+      std::copy_n(data.data() + (pos - offset), n, chunk.get() + at);
       pos += n;
     }
     size = std::max(size, end);
@@ -50,8 +43,8 @@ struct MemoryData {
     for (uint64_t pos = offset; pos < end;) {
       uint64_t c = pos / kChunk, at = pos % kChunk, n = std::min(kChunk - at, end - pos);
       uint8_t* dst = out.data() + (pos - offset);
-      if (chunks[c]) {
-        std::copy_n(chunks[c].get() + at, n, dst);
+      if (auto it = chunks.find(c); it != chunks.end()) {
+        std::copy_n(it->second.get() + at, n, dst);
       } else {
         std::fill_n(dst, n, 0);
       }
@@ -63,10 +56,12 @@ struct MemoryData {
   void truncate(uint64_t new_size) {
     if (new_size < size) {
       uint64_t keep = (new_size + kChunk - 1) / kChunk;
-      if (chunks.size() > keep) chunks.resize(keep);
+      std::erase_if(chunks, [&](const auto& c) { return c.first >= keep; });
       // Bytes past the new end inside the last chunk must read as zeros if it grows again.
-      if (new_size % kChunk != 0 && keep > 0 && chunks[keep - 1]) {
-        std::fill(chunks[keep - 1].get() + new_size % kChunk, chunks[keep - 1].get() + kChunk, 0);
+      if (new_size % kChunk != 0) {
+        if (auto it = chunks.find(keep - 1); it != chunks.end()) {
+          std::fill(it->second.get() + new_size % kChunk, it->second.get() + kChunk, 0);
+        }
       }
     }
     size = new_size;
