@@ -12,6 +12,11 @@ namespace {
 
 const char* const kHeader =
     "engine,workload,keys,value_size,status,ops,runs,ops_per_sec,ops_per_sec_min,ops_per_sec_max,us_per_op,"
+    "peak_rss_kb,disk_bytes,cpu_user_s,cpu_sys_s,blocks_appended,bytes_hashed,signatures,durability,note,"
+    "peak_anon_kb";
+// Before peak_anon_kb (RssAnon) was measured; still read.
+const char* const kHeaderWithoutAnon =
+    "engine,workload,keys,value_size,status,ops,runs,ops_per_sec,ops_per_sec_min,ops_per_sec_max,us_per_op,"
     "peak_rss_kb,disk_bytes,cpu_user_s,cpu_sys_s,blocks_appended,bytes_hashed,signatures,durability,note";
 
 std::string quote(const std::string& s) {
@@ -70,7 +75,7 @@ bool write_csv(const std::vector<Row>& rows, const std::string& path) {
         << (ok ? std::to_string(r.peak_rss_kb) : "") << ',' << (ok ? std::to_string(r.disk_bytes) : "") << ','
         << (ok ? number(r.user_seconds, "%.3f") : "") << ',' << (ok ? number(r.sys_seconds, "%.3f") : "") << ','
         << counter("blocks_appended") << ',' << counter("bytes_hashed") << ',' << counter("signatures") << ','
-        << quote(r.durability) << ',' << quote(r.note) << "\n";
+        << quote(r.durability) << ',' << quote(r.note) << ',' << counter("peak_anon_kb") << "\n";
   }
   out.close();
   if (!out) {
@@ -83,11 +88,11 @@ bool write_csv(const std::vector<Row>& rows, const std::string& path) {
 bool read_csv(const std::string& path, std::vector<Row>* rows) {
   std::ifstream in(path);
   std::string line;
-  if (!std::getline(in, line) || line != kHeader) {
+  if (!std::getline(in, line) || (line != kHeader && line != kHeaderWithoutAnon)) {
     std::fprintf(stderr, "bee_db_bench: %s: missing or wrong header\n", path.c_str());
     return false;
   }
-  const size_t columns = fields_of(kHeader).size();
+  const size_t columns = fields_of(line).size();
   while (std::getline(in, line)) {
     auto f = fields_of(line);
     if (f.size() != columns) {
@@ -116,6 +121,7 @@ bool read_csv(const std::string& path, std::vector<Row>* rows) {
     if (!f[17].empty()) r.counters["signatures"] = count(f[17]);
     r.durability = f[18];
     r.note = f[19];
+    if (columns > 20 && !f[20].empty()) r.counters["peak_anon_kb"] = count(f[20]);
     rows->push_back(std::move(r));
   }
   return true;

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "engine.hpp"
 #include "results.hpp"
@@ -73,16 +75,43 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+uint64_t rss_anon_kb() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  uint64_t kb = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "RssAnon: %lu", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb;
+}
+
 int child_main(const Options& o) {
   const Workload* w = find_workload(o.get("workload"));
   if (!w) usage("unknown workload " + o.get("workload"));
   EngineOptions eo;
   eo.dir = o.get("dir");
   eo.durability = w->durability;
+  // Peak anonymous memory (RssAnon: the heap and stacks, not file pages mapped from the page
+  // cache, which the kernel may reclaim), sampled while the engine is open: no counter
+  // of the kernel keeps its peak.
+  std::atomic<bool> sampling{true};
+  std::atomic<uint64_t> peak_anon_kb{0};
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      peak_anon_kb.store(std::max(peak_anon_kb.load(), rss_anon_kb()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
   auto engine = open_engine(o.get("engine"), eo);
   Measured m = run_workload(*engine, *w, std::stoull(o.get("keys")), std::stoull(o.get("value-size")),
                             std::stoull(o.get("ops")), std::stoi(o.get("run", "0")));
+  peak_anon_kb.store(std::max(peak_anon_kb.load(), rss_anon_kb()));
   engine->close();
+  sampling.store(false);
+  sampler.join();
+  m.counters.emplace_back("peak_anon_kb", peak_anon_kb.load());
   std::printf("result ops=%llu seconds=%.6f user=%.6f sys=%.6f", static_cast<unsigned long long>(m.ops), m.seconds,
               m.user_seconds, m.sys_seconds);
   for (const auto& [name, value] : m.counters)
@@ -92,6 +121,9 @@ int child_main(const Options& o) {
 }
 
 bool is_node(const std::string& engine) { return engine.starts_with("node-"); }
+
+// Sizes above this run bee, LevelDB, RocksDB and LMDB only.
+constexpr uint64_t kLargestForAll = 1000000;
 
 // Why an engine does not run a workload ("" = it does).
 std::string not_applicable(const std::string& engine, const Workload& w) {
@@ -245,7 +277,8 @@ int driver_main(const Options& o, int argc, char** argv) {
     for (const Workload& w : workloads()) selected.push_back(&w);
   }
 
-  // Sizes: 100-byte values from 10k to 1M keys (the growth plot), 1 KiB values at 100k.
+  // Sizes: 100-byte values from 10k to 10M keys (the growth plot; 10M for bee, LevelDB,
+  // RocksDB and LMDB only), 1 KiB values at 100k.
   if (o.quick) {
     Sizes q;
     q.keys = 1000;
@@ -259,7 +292,7 @@ int driver_main(const Options& o, int argc, char** argv) {
     ctx.node_disk_cap = ctx.node_mem_cap = q.keys;
   } else {
     for (auto [keys, value] :
-         {std::pair<uint64_t, size_t>{10000, 100}, {100000, 100}, {1000000, 100}, {100000, 1024}}) {
+         {std::pair<uint64_t, size_t>{10000, 100}, {100000, 100}, {1000000, 100}, {10000000, 100}, {100000, 1024}}) {
       Sizes s;
       s.keys = keys;
       s.value_size = value;
@@ -315,7 +348,9 @@ int driver_main(const Options& o, int argc, char** argv) {
     for (const std::string& engine : ctx.engines) {
       if (engine == "node-disk" && (s.keys > ctx.node_disk_cap || s.value_size != 100)) continue;
       if (engine == "node-mem" && (s.keys > ctx.node_mem_cap || s.value_size != 100)) continue;
-      if (engine == "bee-bigcache" && !o.quick && (s.keys < 1000000 || s.value_size != 100)) continue;
+      if (engine == "bee-bigcache" && !o.quick && (s.keys != 1000000 || s.value_size != 100)) continue;
+      // The largest size is for the embedded engines a database that large would use.
+      if (s.keys > kLargestForAll && (engine == "sqlite" || is_node(engine))) continue;
       std::fprintf(stderr, "==> %s, %llu keys, %zu-byte values\n", engine.c_str(),
                    static_cast<unsigned long long>(s.keys), s.value_size);
       d.run_engine(engine, s, selected);

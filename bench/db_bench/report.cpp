@@ -202,7 +202,9 @@ void results_section(std::ostream& md, const RunContext& ctx, const std::vector<
     }
     md << "\n";
   }
-  md << "\nPeak RSS of the measuring process (MiB) and CPU of the timed section (user + sys seconds), median run:\n\n"
+  md << "\nPeak RSS of the measuring process, with its peak anonymous part (RssAnon: heap and stacks; the rest is "
+        "file pages mapped from the page cache, which the kernel reclaims as it needs), in MiB, and CPU of the "
+        "timed section (user + sys seconds), median run:\n\n"
      << "| workload |";
   for (const auto& e : engines) md << ' ' << e << " |";
   md << "\n|---|";
@@ -213,7 +215,11 @@ void results_section(std::ostream& md, const RunContext& ctx, const std::vector<
     for (const auto& e : engines) {
       const Row* r = find_row(rows, e, w.name, s);
       if (r && r->status == "ok") {
-        md << ' ' << format_fixed(static_cast<double>(r->peak_rss_kb) / 1024, 0) << " MiB, "
+        md << ' ' << format_fixed(static_cast<double>(r->peak_rss_kb) / 1024, 0);
+        if (auto anon = r->counters.find("peak_anon_kb"); anon != r->counters.end()) {
+          md << " (anon " << format_fixed(static_cast<double>(anon->second) / 1024, 0) << ")";
+        }
+        md << " MiB, "
            << format_fixed(r->user_seconds, 2) << " + " << format_fixed(r->sys_seconds, 2) << " s |";
       } else {
         md << " |";
