@@ -255,88 +255,97 @@ Result<size_t> count_packed(ByteSpan bytes, uint64_t seq, bool& found) {
 
 }  // namespace
 
-Result<void> decode_node_into(ByteSpan block, NodeBlock& node) {
-  bool has_index = false, has_key = false;
-  size_t levels = 0;
-  node.value.reset();
-  Reader r(block, "hyperbee node");
-  while (!r.done()) {
-    HC_TRY(f, r.field());
-    if (f.wire != 2) continue;
-    if (f.number == 1) {
-      has_index = true;
-      levels = 0;  // a repeated scalar field: the last occurrence wins
-      Reader ir(f.bytes, "hyperbee index");
-      while (!ir.done()) {
-        HC_TRY(lf, ir.field());
-        if (lf.wire != 2 || lf.number != 1) continue;
-        if (levels >= kMaxLevelsPerBlock) return ir.bad("too many levels");
-        if (node.levels.size() <= levels) node.levels.emplace_back();
-        HC_CHECK(decode_level_into(lf.bytes, node.levels[levels]));
-        ++levels;
-      }
-    } else if (f.number == 2) {
-      has_key = true;
-      node.key.assign(f.bytes.begin(), f.bytes.end());
-    } else if (f.number == 3) {
-      if (!node.value) node.value.emplace();
-      node.value->assign(f.bytes.begin(), f.bytes.end());
-    }
-  }
-  if (!has_index) return r.bad("no index field");
-  if (!has_key) return r.bad("no key field");
-  node.levels.resize(levels);
-  return {};
-}
+namespace {
 
-Result<EntryView> decode_entry(ByteSpan block, uint64_t seq) {
-  EntryView e;
-  bool has_index = false, has_key = false, own_key_listed = false;
+// A node block's fields, checked the same way for every decoder: on_index() at the start of
+// each index field (a repeated field: the last one wins), on_level(i, bytes) for each of
+// its levels; the key and value are views of their last occurrence.
+struct NodeFields {
+  ByteSpan key;
+  std::optional<ByteSpan> value;
+};
+template <class OnIndex, class OnLevel>
+Result<NodeFields> walk_node(ByteSpan block, OnIndex on_index, OnLevel on_level) {
+  NodeFields out;
+  bool has_index = false, has_key = false;
   Reader r(block, "hyperbee node");
   while (!r.done()) {
     HC_TRY(f, r.field());
     if (f.wire != 2) continue;
     if (f.number == 1) {
       has_index = true;
-      own_key_listed = false;  // the last index field wins, as in decode_node
+      on_index();
       size_t levels = 0;
       Reader ir(f.bytes, "hyperbee index");
       while (!ir.done()) {
         HC_TRY(lf, ir.field());
         if (lf.wire != 2 || lf.number != 1) continue;
-        if (levels++ >= kMaxLevelsPerBlock) return ir.bad("too many levels");
-        // The same checks as decode_level_into, so a block fails here when it fails there.
-        size_t keys = 0, children = 0;
-        bool unused = false;
-        Reader lr(lf.bytes, "hyperbee level");
-        while (!lr.done()) {
-          HC_TRY(pf, lr.field());
-          if (pf.wire != 2) continue;
-          if (pf.number == 1) {
-            HC_TRY(n, count_packed(pf.bytes, seq, own_key_listed));
-            keys += n;
-            if (keys > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
-          }
-          if (pf.number == 2) {
-            HC_TRY(n, count_packed(pf.bytes, seq, unused));
-            children += n;
-            if (children > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
-          }
-        }
-        if (keys > kMaxKeysPerLevel) return lr.bad("too many keys in a level");
-        if (children % 2 != 0) return lr.bad("odd number of child pointer values");
+        if (levels >= kMaxLevelsPerBlock) return ir.bad("too many levels");
+        HC_CHECK(on_level(levels++, lf.bytes));
       }
     } else if (f.number == 2) {
       has_key = true;
-      e.key = f.bytes;
+      out.key = f.bytes;
     } else if (f.number == 3) {
-      e.value = f.bytes;
+      out.value = f.bytes;
     }
   }
   if (!has_index) return r.bad("no index field");
   if (!has_key) return r.bad("no key field");
-  e.deletion = !e.value && !own_key_listed;
-  return e;
+  return out;
+}
+
+}  // namespace
+
+Result<void> decode_node_into(ByteSpan block, NodeBlock& node) {
+  size_t levels = 0;
+  HC_TRY(fields, walk_node(
+                     block, [&] { levels = 0; },
+                     [&](size_t i, ByteSpan bytes) -> Result<void> {
+                       if (node.levels.size() <= i) node.levels.emplace_back();
+                       HC_CHECK(decode_level_into(bytes, node.levels[i]));
+                       levels = i + 1;
+                       return {};
+                     }));
+  node.key.assign(fields.key.begin(), fields.key.end());
+  if (fields.value) {
+    if (!node.value) node.value.emplace();
+    node.value->assign(fields.value->begin(), fields.value->end());
+  } else {
+    node.value.reset();
+  }
+  node.levels.resize(levels);
+  return {};
+}
+
+Result<EntryView> decode_entry(ByteSpan block, uint64_t seq) {
+  bool own_key_listed = false;
+  HC_TRY(fields, walk_node(
+                     block, [&] { own_key_listed = false; },
+                     [&](size_t, ByteSpan bytes) -> Result<void> {
+                       // The checks of decode_level_into, counting instead of storing.
+                       size_t keys = 0, children = 0;
+                       bool unused = false;
+                       Reader lr(bytes, "hyperbee level");
+                       while (!lr.done()) {
+                         HC_TRY(pf, lr.field());
+                         if (pf.wire != 2) continue;
+                         if (pf.number == 1) {
+                           HC_TRY(n, count_packed(pf.bytes, seq, own_key_listed));
+                           keys += n;
+                           if (keys > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
+                         }
+                         if (pf.number == 2) {
+                           HC_TRY(n, count_packed(pf.bytes, seq, unused));
+                           children += n;
+                           if (children > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
+                         }
+                       }
+                       if (keys > kMaxKeysPerLevel) return lr.bad("too many keys in a level");
+                       if (children % 2 != 0) return lr.bad("odd number of child pointer values");
+                       return {};
+                     }));
+  return EntryView{fields.key, fields.value, !fields.value && !own_key_listed};
 }
 
 // ---------------------------------------------------------------- the extension

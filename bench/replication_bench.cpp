@@ -22,6 +22,10 @@
 //               ops and seed: the same core key, checked), C++ client -> Node server.
 //               "-ext": the client does not use the hyperbee extension
 //               (RemoteQueryOptions::use_extension; Hyperbee's `extension: false`).
+//   get-disk    the cold gets of `get` against a bee in a folder (--serve-dir, made for
+//               example by `bee batch DIR --group 1000` of db_bench's keys: key%010d of
+//               i * 2654435761 mod 2^32 for i below --serve-entries), served from its
+//               files as `bee serve` does: what a remote get costs at 1M or 10M entries.
 //   concurrent  --concurrent gets in flight at once on one replica (one connection):
 //               total time, gets/s, blocks fetched; the same pairs.
 //
@@ -30,7 +34,8 @@
 // often waits ~40 ms for a delayed ACK, which is not what the stack costs.
 //
 // Run from a release build (the oracle installed by scripts/setup.sh):
-//   build/release/bench/replication_bench [--workloads clone,get,concurrent]
+//   build/release/bench/replication_bench [--workloads clone,get,concurrent,get-disk]
+//       [--serve-dir DIR --serve-entries N]
 //       [--clone-mib 1024] [--block-kib 64] [--entries 100000] [--gets 200]
 //       [--concurrent 1000] [--max-inflight 32] [--no-node] [--node-nagle]
 // Environment: BEE_ORACLE_DIR (default <source>/.cache/oracle), BEE_BENCH_CLONE_MIB (the
@@ -93,6 +98,8 @@ struct Config {
   bool node_nagle = false;  // leave Node's sockets as Node makes them (Nagle on)
   std::string oracle;
   std::string scratch;  // op and key files for the Node side
+  std::string serve_dir;       // get-disk: the bee's folder
+  uint64_t serve_entries = 0;  // get-disk: keys 0..N-1 of the key scheme are in it
 };
 
 [[noreturn]] void die(const std::string& message) {
@@ -622,6 +629,24 @@ ConcurrentFigures concurrent_gets(const Hash& key, uint16_t port, const std::vec
   return f;
 }
 
+// get-disk: cold gets against a bee in a folder, served from its files.
+void disk_gets(const Config& config) {
+  if (config.serve_dir.empty() || config.serve_entries == 0) die("get-disk needs --serve-dir DIR and --serve-entries N");
+  auto storage = hypercore::open_directory_storage(config.serve_dir, {.create_if_missing = false});
+  if (!storage) die(storage.error().to_string());
+  auto core = Core::open(*storage);
+  if (!core) die(config.serve_dir + ": " + core.error().to_string());
+  std::shared_ptr<Core> shared = std::move(*core);
+  ServerThread server(*shared, true);
+  const auto keys = sample(config.serve_entries, config.gets, 44);
+  const std::string name = format("remote get, cold, %llu-entry bee on disk (%zu keys)",
+                                  static_cast<unsigned long long>(config.serve_entries), keys.size());
+  GetFigures f = cold_gets(shared->key(), server.port(), keys, true);
+  if (f.found != keys.size()) die(format("get-disk: %llu of %zu keys found: is --serve-entries right?",
+                                         static_cast<unsigned long long>(f.found), keys.size()));
+  add_get_row(name, "C++ -> C++", f, true);
+}
+
 std::string write_keys(const Config& config, const std::string& name, const std::vector<uint64_t>& keys) {
   std::string path = config.scratch + "/" + name;
   std::ofstream f(path);
@@ -755,7 +780,7 @@ Config parse(int argc, char** argv) {
       while (at <= value.size()) {
         size_t end = std::min(value.find(',', at), value.size());
         std::string w = value.substr(at, end - at);
-        if (w != "clone" && w != "get" && w != "concurrent") die("unknown workload '" + w + "'");
+        if (w != "clone" && w != "get" && w != "concurrent" && w != "get-disk") die("unknown workload '" + w + "'");
         c.workloads.insert(w);
         at = end + 1;
       }
@@ -771,13 +796,18 @@ Config parse(int argc, char** argv) {
       c.concurrent = number_arg("concurrent", value);
     } else if (arg == "--max-inflight") {
       c.max_inflight = number_arg("max-inflight", value);
+    } else if (arg == "--serve-dir") {
+      c.serve_dir = value;
+    } else if (arg == "--serve-entries") {
+      c.serve_entries = number_arg("serve-entries", value);
     } else if (arg == "--no-node") {
       c.node = false;
     } else if (arg == "--node-nagle") {
       c.node_nagle = true;
     } else {
       std::printf(
-          "usage: replication_bench [--workloads clone,get,concurrent] [--clone-mib N] [--block-kib N]\n"
+          "usage: replication_bench [--workloads clone,get,concurrent,get-disk] [--clone-mib N] [--block-kib N]\n"
+          "                         [--serve-dir DIR --serve-entries N]\n"
           "                         [--entries N] [--gets N] [--concurrent N] [--max-inflight N]\n"
           "                         [--no-node] [--node-nagle]\n"
           "env: BEE_ORACLE_DIR (the Node reference), BEE_BENCH_CLONE_MIB (default of --clone-mib)\n");
@@ -803,6 +833,7 @@ int main(int argc, char** argv) {
               config.node_nagle ? "as Node makes them (Nagle on)" : "with TCP_NODELAY, as ours");
   if (config.workloads.count("clone")) clone_workload(config);
   if (config.workloads.count("get") || config.workloads.count("concurrent")) bee_workloads(config);
+  if (config.workloads.count("get-disk")) disk_gets(config);
   std::filesystem::remove_all(config.scratch);
 
   std::printf("\n%-36s %-20s %s\n", "workload", "peers", "figure");

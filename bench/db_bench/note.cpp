@@ -323,7 +323,8 @@ std::string closing_note(const RunContext& ctx, const std::vector<Row>& rows) {
       md << "*Format.* A Hyperbee node lists its keys by the seq of the block that holds them, so a node "
             "read from the log costs its own block and every key block it names (bee reads them all, to keep "
             "the node's keys inline in its cache): a lookup that misses the cache on a level reads several "
-            "blocks there, each a pread, a checksum and a decode";
+            "blocks there (their reads overlapped by a prefetch), each a copy out of the memory-mapped log, a "
+            "checksum and a decode";
       if (ok(warm)) md << " (" << format_fixed(us_per_op(warm), 2) << " µs per get warm";
       if (ok(warm) && ok(cold))
         md << "; " << format_fixed(us_per_op(cold), 2)
@@ -334,9 +335,8 @@ std::string closing_note(const RunContext& ctx, const std::vector<Row>& rows) {
             "key is in the cache (`BeeOptions::cache_bytes`, "
          << default_cache()
          << " by default), a get compares keys inline in cached nodes and reads nothing. What would close the "
-            "cold gap: reading only the key blocks a node's binary search compares (about 3 of 8) on a miss, and "
-            "filling the rest in once the node proves hot; and serving the log through a memory map instead of "
-            "a pread per block."
+            "cold gap further: reading only the key blocks a node's binary search compares (about 3 of 8) on a "
+            "miss, and filling the rest in once the node proves hot."
          << cache_evidence(ctx, rows, {"get_random_warm"}) << "\n";
     } else {
       const Row* scan = bee("scan_warm");

@@ -44,6 +44,31 @@ std::string find_file(const std::string& root, const std::string& name) {
   return {};
 }
 
+// A core in `root` holding `blocks` blocks of pattern(200, i).
+std::shared_ptr<Core> core_with_blocks(const std::string& root, int blocks) {
+  auto storage = open_directory_storage(root);
+  EXPECT_TRUE(storage);
+  auto core = Core::create(*storage, KeyPair::random());
+  EXPECT_TRUE(core);
+  for (int i = 0; i < blocks; i++) EXPECT_TRUE((*core)->append(pattern(200, uint8_t(i))));
+  return std::move(*core);
+}
+
+// Reads every block: each is the bytes written or errc::corrupt. Returns how many were corrupt.
+int count_corrupt(Core& core, uint64_t blocks) {
+  int corrupt = 0;
+  for (uint64_t i = 0; i < blocks; i++) {
+    auto b = core.get(i);
+    if (b) {
+      EXPECT_EQ(*b, pattern(200, uint8_t(i))) << "block " << i;
+    } else {
+      EXPECT_ERRC(b, errc::corrupt) << "block " << i;
+      ++corrupt;
+    }
+  }
+  return corrupt;
+}
+
 TEST(MappedRead, ReadsWhatWasWrittenAcrossRemaps) {
   bee_test::TempDir dir;
   auto f = open_file(dir.path(), "data");
@@ -107,34 +132,16 @@ TEST(MappedRead, AFileTruncatedUnderTheReaderIsCorruptNotACrash) {
 
 TEST(MappedRead, ACoreWhoseLogIsTruncatedUnderItGivesCorrupt) {
   bee_test::TempDir dir;
-  auto storage = open_directory_storage(dir.path());
-  ASSERT_TRUE(storage);
-  auto core = Core::create(*storage, KeyPair::random());
-  ASSERT_TRUE(core);
-  for (int i = 0; i < 3000; i++) ASSERT_TRUE((*core)->append(pattern(200, uint8_t(i))));
-  for (uint64_t i = 0; i < 3000; i += 100) ASSERT_TRUE((*core)->get(i));
+  auto core = core_with_blocks(dir.path(), 3000);
+  for (uint64_t i = 0; i < 3000; i += 100) ASSERT_TRUE(core->get(i));
   ASSERT_EQ(::truncate(find_file(dir.path(), "log").c_str(), 4096), 0);
-  int corrupt = 0;
-  for (uint64_t i = 0; i < 3000; i++) {
-    auto b = (*core)->get(i);
-    if (b) {
-      ASSERT_EQ(*b, pattern(200, uint8_t(i))) << "block " << i;
-    } else {
-      ASSERT_ERRC(b, errc::corrupt) << "block " << i;
-      ++corrupt;
-    }
-  }
-  EXPECT_GT(corrupt, 2900);
+  EXPECT_GT(count_corrupt(*core, 3000), 2900);
 }
 
 TEST(MappedRead, ADamagedLogUnderTheReaderFailsItsChecksum) {
   bee_test::TempDir dir;
-  auto storage = open_directory_storage(dir.path());
-  ASSERT_TRUE(storage);
-  auto core = Core::create(*storage, KeyPair::random());
-  ASSERT_TRUE(core);
-  for (int i = 0; i < 100; i++) ASSERT_TRUE((*core)->append(pattern(200, uint8_t(i))));
-  ASSERT_TRUE((*core)->get(50));
+  auto core = core_with_blocks(dir.path(), 100);
+  ASSERT_TRUE(core->get(50));
   // Another program overwrites the middle of the log: the mapping shows it at once.
   std::string log = find_file(dir.path(), "log");
   int fd = ::open(log.c_str(), O_WRONLY);
@@ -142,17 +149,7 @@ TEST(MappedRead, ADamagedLogUnderTheReaderFailsItsChecksum) {
   Bytes junk(8192, 0x5a);
   ASSERT_EQ(::pwrite(fd, junk.data(), junk.size(), 4096), ssize_t(junk.size()));
   ::close(fd);
-  int corrupt = 0;
-  for (uint64_t i = 0; i < 100; i++) {
-    auto b = (*core)->get(i);
-    if (b) {
-      ASSERT_EQ(*b, pattern(200, uint8_t(i)));
-    } else {
-      ASSERT_ERRC(b, errc::corrupt);
-      ++corrupt;
-    }
-  }
-  EXPECT_GE(corrupt, 20);  // 8 KiB of junk over records of a little more than 200 bytes
+  EXPECT_GE(count_corrupt(*core, 100), 20);  // 8 KiB of junk over records of a little more than 200 bytes
 }
 
 TEST(MappedRead, ReadsAreTheSameWithAndWithoutMapping) {
