@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
 #include <cstring>
 
@@ -101,7 +100,8 @@ Result<bool> MappedFile::read(int fd, uint64_t offset, std::span<uint8_t> out) {
   struct stat st;
   if (::fstat(fd, &st) == 0) known_size_.store(std::min<uint64_t>(known_size_.load(), uint64_t(st.st_size)));
   return fail(errc::corrupt, "read " + path_ + " at offset " + std::to_string(offset) +
-                                 ": the file is shorter than this process left it (another program truncated it)");
+                                 ": the mapped file could not be read there (another program truncated it, or "
+                                 "the device failed)");
 }
 
 void MappedFile::prefetch(uint64_t offset, size_t size) const {
