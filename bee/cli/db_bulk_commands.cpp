@@ -113,8 +113,8 @@ int run_batch(const Invocation& inv) {
   // --group: consecutive put/del ops on the same sub-database share one bee batch (one
   // append, one signature) of at most `group` ops.
   std::optional<DbBatch> open;
-  const ScriptOp* open_target = nullptr;  // the first op of the open batch, for its sub
-  ScriptOp first_of_group;
+  std::vector<Bytes> open_sub;  // the sub-database of the open batch
+  std::optional<Bytes> open_sep;
   size_t in_group = 0;
   auto flush_group = [&]() -> Result<void> {
     if (!open) return {};
@@ -132,12 +132,12 @@ int run_batch(const Invocation& inv) {
       HC_CHECK(flush_group());
       HC_CHECK(apply_script_op(root, op));
     } else {
-      if (open && (in_group == group || op.sub != open_target->sub || op.sep != open_target->sep)) HC_CHECK(flush_group());
+      if (open && (in_group == group || op.sub != open_sub || op.sep != open_sep)) HC_CHECK(flush_group());
       if (!open) {
         HC_TRY(batch, script_target(root, op).batch());
         open.emplace(std::move(batch));
-        first_of_group = op;
-        open_target = &first_of_group;
+        open_sub = op.sub;
+        open_sep = op.sep;
       }
       HC_CHECK(add_script_op(*open, op));
       ++in_group;
