@@ -38,6 +38,7 @@ Result<const NodeBlock*> BlockStore::decode(uint64_t seq) {
   if (seq == 0) return hypercore::fail(hypercore::errc::corrupt, "block 0 is the header, not a node");
   HC_CHECK(core_->get_into(seq, read_buffer_));
   auto decoded = decode_node_into(read_buffer_, node_scratch_);
+  release_if_large(read_buffer_);  // the node holds copies
   if (!decoded) return hypercore::fail(decoded.error().code, "block " + std::to_string(seq) + ": " + decoded.error().message);
   return &node_scratch_;
 }
@@ -51,8 +52,13 @@ Result<EntryView> BlockStore::read_entry(uint64_t seq, Bytes& buffer) {
 }
 
 Result<EntryRef> BlockStore::load_entry(uint64_t seq) {
-  HC_TRY(view, read_entry(seq, read_buffer_));
-  EntryRef e = CachedEntry::make(seq, view.key, view.value, view.deletion);
+  auto view = read_entry(seq, read_buffer_);
+  if (!view) {
+    release_if_large(read_buffer_);
+    return std::unexpected(view.error());
+  }
+  EntryRef e = CachedEntry::make(seq, view->key, view->value, view->deletion);
+  release_if_large(read_buffer_);
   insert(e.get());
   return e;
 }
@@ -80,6 +86,8 @@ Result<NodeRef> BlockStore::load_tree_node(uint64_t seq, uint64_t offset) {
     keys[i] = {true, block.key, block.value.has_value(), true, block.value ? ByteSpan(*block.value) : ByteSpan()};
   }
   NodeRef node = make_node(seq, uint32_t(offset), level, block.key, own_key_at(block, seq, offset), keys);
+  release_if_large(node_scratch_.key);
+  if (node_scratch_.value) release_if_large(*node_scratch_.value);
   insert(node.get());
   return node;
 }
@@ -126,8 +134,10 @@ NodeRef BlockStore::make_node(uint64_t seq, uint32_t offset, const Level& level,
     keys[i] = {true, view->key, view->value.has_value(), true, view->value ? *view->value : ByteSpan()};
   }
   NodeRef node = CachedNode::make(seq, offset, level, own_key, own, keys);
-  // Only a hostile block has more keys than a node holds: its buffers are not kept.
+  // Only a hostile block has more keys than a node holds: its buffers are not kept; nor is
+  // a large value's buffer (the memory a bee holds stays what its options say).
   if (entry_buffers_.size() > kKeptBuffers) entry_buffers_.resize(kKeptBuffers);
+  for (Bytes& b : entry_buffers_) release_if_large(b);
   return node;
 }
 

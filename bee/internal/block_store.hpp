@@ -111,6 +111,10 @@ class BlockStore {
   std::vector<IndexSlot> index_;
   // Reused by every read, so a miss allocates only what the cache keeps.
   static constexpr size_t kKeptBuffers = 16;
+  static constexpr size_t kKeptBufferBytes = 64 << 10;
+  static void release_if_large(Bytes& b) {
+    if (b.capacity() > kKeptBufferBytes) Bytes().swap(b);
+  }
   Bytes read_buffer_;
   NodeBlock node_scratch_;
   std::vector<Bytes> entry_buffers_;  // one per key of the node being made
