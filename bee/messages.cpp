@@ -224,38 +224,42 @@ Result<NodeBlock> decode_node(ByteSpan block) {
 
 namespace {
 
-// One level, decoded into `level`, whose vectors keep their capacity.
-Result<void> decode_level_into(ByteSpan bytes, Level& level) {
-  level.keys.clear();
-  level.children.clear();
+// A level's packed key and child lists, with the checks every decoder applies:
+// on_key(v) and on_child(v) for each value, at most 2 * kMaxKeysPerLevel of each kind (as
+// read_packed), at most kMaxKeysPerLevel keys, and an even number of child values.
+template <class OnKey, class OnChild>
+Result<void> walk_level(ByteSpan bytes, OnKey on_key, OnChild on_child) {
+  size_t keys = 0, children = 0;
+  auto packed = [](ByteSpan list, size_t& count, auto on_value) -> Result<void> {
+    Reader r(list, "hyperbee level");
+    while (!r.done()) {
+      if (count >= 2 * kMaxKeysPerLevel) return r.bad("too many packed values");
+      HC_TRY(v, r.varint());
+      on_value(v);
+      ++count;
+    }
+    return {};
+  };
   Reader r(bytes, "hyperbee level");
   while (!r.done()) {
     HC_TRY(f, r.field());
     if (f.wire != 2) continue;  // the reference only understands the packed form
-    if (f.number == 1) HC_CHECK(read_packed(f.bytes, level.keys));
-    if (f.number == 2) HC_CHECK(read_packed(f.bytes, level.children));
+    if (f.number == 1) HC_CHECK(packed(f.bytes, keys, on_key));
+    if (f.number == 2) HC_CHECK(packed(f.bytes, children, on_child));
   }
-  if (level.keys.size() > kMaxKeysPerLevel) return r.bad("too many keys in a level");
-  if (level.children.size() % 2 != 0) return r.bad("odd number of child pointer values");
+  if (keys > kMaxKeysPerLevel) return r.bad("too many keys in a level");
+  if (children % 2 != 0) return r.bad("odd number of child pointer values");
   return {};
 }
 
-// Counts a packed list's varints (checking each, as read_packed), and whether `seq` is one.
-Result<size_t> count_packed(ByteSpan bytes, uint64_t seq, bool& found) {
-  Reader r(bytes, "hyperbee level");
-  size_t n = 0;
-  while (!r.done()) {
-    if (n >= 2 * kMaxKeysPerLevel) return r.bad("too many packed values");
-    HC_TRY(v, r.varint());
-    if (v == seq) found = true;
-    ++n;
-  }
-  return n;
+// One level, decoded into `level`, whose vectors keep their capacity.
+Result<void> decode_level_into(ByteSpan bytes, Level& level) {
+  level.keys.clear();
+  level.children.clear();
+  return walk_level(
+      bytes, [&](uint64_t v) { level.keys.push_back(v); }, [&](uint64_t v) { level.children.push_back(v); });
 }
 
-}  // namespace
-
-namespace {
 
 // A node block's fields, checked the same way for every decoder: on_index() at the start of
 // each index field (a repeated field: the last one wins), on_level(i, bytes) for each of
@@ -322,28 +326,9 @@ Result<EntryView> decode_entry(ByteSpan block, uint64_t seq) {
   bool own_key_listed = false;
   HC_TRY(fields, walk_node(
                      block, [&] { own_key_listed = false; },
-                     [&](size_t, ByteSpan bytes) -> Result<void> {
-                       // The checks of decode_level_into, counting instead of storing.
-                       size_t keys = 0, children = 0;
-                       bool unused = false;
-                       Reader lr(bytes, "hyperbee level");
-                       while (!lr.done()) {
-                         HC_TRY(pf, lr.field());
-                         if (pf.wire != 2) continue;
-                         if (pf.number == 1) {
-                           HC_TRY(n, count_packed(pf.bytes, seq, own_key_listed));
-                           keys += n;
-                           if (keys > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
-                         }
-                         if (pf.number == 2) {
-                           HC_TRY(n, count_packed(pf.bytes, seq, unused));
-                           children += n;
-                           if (children > 2 * kMaxKeysPerLevel) return lr.bad("too many packed values");
-                         }
-                       }
-                       if (keys > kMaxKeysPerLevel) return lr.bad("too many keys in a level");
-                       if (children % 2 != 0) return lr.bad("odd number of child pointer values");
-                       return {};
+                     [&](size_t, ByteSpan bytes) {
+                       return walk_level(
+                           bytes, [&](uint64_t v) { own_key_listed = own_key_listed || v == seq; }, [](uint64_t) {});
                      }));
   return EntryView{fields.key, fields.value, !fields.value && !own_key_listed};
 }

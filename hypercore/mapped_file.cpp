@@ -90,9 +90,9 @@ Result<bool> MappedFile::read(int fd, uint64_t offset, std::span<uint8_t> out) {
     }
     known = known_size_.load();
     if (end > known) return false;
-    if (!current_.load() || end > current_.load()->length) HC_CHECK(remap(fd, end));
+    if (!current_.load() || end > current_.load()->length) remap(fd, end);
     m = current_.load();
-    if (!m) return false;
+    if (!m || end > m->length) return false;  // a failed remap leaves the old, shorter mapping
   }
   if (end > known) return false;
   if (guarded_copy(out.data(), m->base + offset, out.size())) return true;
@@ -113,7 +113,7 @@ void MappedFile::prefetch(uint64_t offset, size_t size) const {
   for (uint64_t at = offset & ~uint64_t(63); at < end; at += 64) __builtin_prefetch(m->base + at);
 }
 
-Result<void> MappedFile::remap(int fd, uint64_t needed) {
+void MappedFile::remap(int fd, uint64_t needed) {
   // Twice what is needed, so a growing file is remapped a logarithmic number of times.
   uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
   uint64_t length = std::max(kMinMapping, 2 * needed);
@@ -122,11 +122,10 @@ Result<void> MappedFile::remap(int fd, uint64_t needed) {
   if (base == MAP_FAILED) {
     // A file system that cannot map (or no address space left): system calls from now on.
     unmappable_ = true;
-    return {};
+    return;
   }
   mappings_.push_back(std::make_unique<Mapping>(Mapping{static_cast<const uint8_t*>(base), length}));
   current_.store(mappings_.back().get(), std::memory_order_release);
-  return {};
 }
 
 void MappedFile::wrote(uint64_t end) {

@@ -49,7 +49,7 @@ class MappedFile {
     const uint8_t* base = nullptr;
     uint64_t length = 0;
   };
-  Result<void> remap(int fd, uint64_t needed);  // under mutex_
+  void remap(int fd, uint64_t needed);  // under mutex_; on failure, unmappable_
 
   std::string path_;
   std::mutex mutex_;  // remaps and size refreshes; reads take none
